@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// EventLog: an embeddable, crash-safe, log-structured event store.
+// Toolchain only: no package dependencies (see DESIGN.md, "Constraints").
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "EventLog",
+    products: [
+        .library(name: "EventSourcing", targets: ["EventSourcing"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
+        .executable(name: "eventlog", targets: ["EventLogCLI"]),
+        .executable(name: "eventlog-bench", targets: ["EventLogBench"]),
+    ],
+    targets: [
+        // The only C: hardware CRC32C (SSE4.2) with a portable table fallback.
+        .target(name: "CCRC32C"),
+        // What applications program against: event and stream types, errors, limits.
+        .target(name: "EventSourcing", swiftSettings: strictSettings),
+        // The file-backed engine: Platform -> Format -> Log -> Store.
+        .target(name: "EventLog", dependencies: ["CCRC32C", "EventSourcing"], swiftSettings: strictSettings),
+        .executableTarget(
+            name: "EventLogCLI", dependencies: ["EventLog", "EventSourcing"],
+            path: "Sources/eventlog", swiftSettings: strictSettings),
+        .executableTarget(
+            name: "EventLogBench", dependencies: ["EventLog", "EventSourcing"],
+            path: "Benchmarks/EventLogBench", swiftSettings: strictSettings),
+        .testTarget(name: "EventSourcingTests", dependencies: ["EventSourcing"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "EventLogTests", dependencies: ["EventLog", "EventSourcing", "CCRC32C"],
+            swiftSettings: strictSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

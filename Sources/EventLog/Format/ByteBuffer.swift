@@ -1,0 +1,90 @@
+// A growable byte buffer that the writer reuses for every batch, so encoding an
+// append allocates nothing once the buffer has reached its working size.
+// Little-endian stores and loads live here too: every codec shares them.
+
+/// A reusable, growable buffer of bytes with little-endian writers.
+struct ByteBuffer: ~Copyable {
+    private(set) var pointer: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    /// Bytes written so far.
+    private(set) var count: Int = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 64)
+        pointer = .allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Forgets the contents, keeping the memory. A buffer that grew far beyond
+    /// `keepingAtMost` bytes is shrunk back, so one huge append does not pin memory.
+    mutating func removeAll(keepingAtMost limit: Int = 8 * 1024 * 1024) {
+        count = 0
+        if capacity > limit {
+            pointer.deallocate()
+            capacity = limit
+            pointer = .allocate(byteCount: capacity, alignment: 16)
+        }
+    }
+
+    /// Makes room for `additional` more bytes.
+    mutating func reserve(_ additional: Int) {
+        let needed = count + additional
+        guard needed > capacity else { return }
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newPointer = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        newPointer.copyMemory(from: pointer, byteCount: count)
+        pointer.deallocate()
+        pointer = newPointer
+        capacity = newCapacity
+    }
+
+    /// Appends `size` zero bytes and returns their offset, for fields written later.
+    mutating func appendZeros(_ size: Int) -> Int {
+        reserve(size)
+        (pointer + count).initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        defer { count += size }
+        return count
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (pointer + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        count += bytes.count
+    }
+
+    /// Stores `value` little-endian at `offset` (which must already be written).
+    func store<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        precondition(offset + MemoryLayout<T>.size <= count, "store past the written bytes")
+        pointer.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
+    }
+
+    /// The written bytes.
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+
+    /// The written bytes from `start` to `end`.
+    func withBytes<R>(from start: Int, to end: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        precondition(0 <= start && start <= end && end <= count)
+        return try body(UnsafeRawBufferPointer(start: pointer + start, count: end - start))
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Loads a little-endian integer at `offset`; the caller has checked the bounds.
+    @inline(__always)
+    func loadLE<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+        T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}
+
+extension UnsafeMutableRawBufferPointer {
+    /// Stores a little-endian integer at `offset`; the caller has checked the bounds.
+    @inline(__always)
+    func storeLE<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
+    }
+}

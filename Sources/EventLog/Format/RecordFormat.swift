@@ -1,0 +1,239 @@
+// The record: one event, framed and checksummed. The byte layout is specified in
+// DESIGN.md ("Record"); the constants here are the single source for both the
+// encoder and the decoder.
+import EventSourcing
+import Foundation
+
+/// Layout constants of a record (format version 1). All integers little-endian.
+///
+///     0  u32 length          whole record in bytes, this field included
+///     4  u32 crc             CRC32C of bytes [0, 4) followed by [8, length)
+///     8  u64 position        global position (1-based)
+///    16  u64 version         stream version (1-based)
+///    24  i64 timestamp       microseconds since 1970-01-01 UTC
+///    32  16B event id        UUID bytes
+///    48  u8  kind            1 = event
+///    49  u8  flags           bit 0: data is JSON; bit 1: last record of its append call
+///    50  u16 stream length   1...1,024
+///    52  u16 type length     1...256
+///    54  u16 reserved        0
+///    56  u32 metadata length
+///    60  u32 data length
+///    64  stream name, event type, metadata, data
+enum RecordLayout {
+    static let headerSize = 64
+    static let lengthOffset = 0
+    static let crcOffset = 4
+    static let positionOffset = 8
+    static let versionOffset = 16
+    static let timestampOffset = 24
+    static let idOffset = 32
+    static let kindOffset = 48
+    static let flagsOffset = 49
+    static let streamLengthOffset = 50
+    static let typeLengthOffset = 52
+    static let reservedOffset = 54
+    static let metadataLengthOffset = 56
+    static let dataLengthOffset = 60
+
+    static let kindEvent: UInt8 = 1
+    static let flagJSON: UInt8 = 1 << 0
+    /// Set on the last record of an append call: a call is durable only with it.
+    static let flagCommit: UInt8 = 1 << 1
+    static let knownFlags: UInt8 = flagJSON | flagCommit
+
+    /// The largest record the limits allow; a larger length read from disk is
+    /// corruption, and is never used to size a read.
+    static let maxRecordBytes = headerSize + Limits.streamNameMaxBytes + Limits.eventTypeMaxBytes + Limits.eventMaxBytes
+    /// The smallest record: a header, a 1-byte stream name and a 1-byte type.
+    static let minRecordBytes = headerSize + 2
+
+    static func recordSize(streamBytes: Int, typeBytes: Int, metadataBytes: Int, dataBytes: Int) -> Int {
+        headerSize + streamBytes + typeBytes + metadataBytes + dataBytes
+    }
+}
+
+/// Writes records into a ``ByteBuffer``.
+enum RecordEncoder {
+    /// Appends one encoded record to `buffer` and returns its size in bytes.
+    /// The event must already be validated (limits, type); `stream` is validated by type.
+    static func append(
+        _ event: EventData, stream: StreamName, position: UInt64, version: UInt64,
+        timestampMicroseconds: Int64, isLastOfCall: Bool, to buffer: inout ByteBuffer
+    ) -> Int {
+        var streamName = stream.rawValue
+        var type = event.type
+        let start = buffer.count
+        let header = buffer.appendZeros(RecordLayout.headerSize)
+        assert(header == start)
+        let streamBytes = streamName.withUTF8 { utf8 in
+            buffer.append(UnsafeRawBufferPointer(utf8))
+            return utf8.count
+        }
+        let typeBytes = type.withUTF8 { utf8 in
+            buffer.append(UnsafeRawBufferPointer(utf8))
+            return utf8.count
+        }
+        event.metadata.withUnsafeBytes { buffer.append($0) }
+        event.data.withUnsafeBytes { buffer.append($0) }
+        let length = buffer.count - start
+        assert(length == RecordLayout.recordSize(
+            streamBytes: streamBytes, typeBytes: typeBytes,
+            metadataBytes: event.metadata.count, dataBytes: event.data.count))
+
+        buffer.store(UInt32(length), at: start + RecordLayout.lengthOffset)
+        buffer.store(position, at: start + RecordLayout.positionOffset)
+        buffer.store(version, at: start + RecordLayout.versionOffset)
+        buffer.store(timestampMicroseconds, at: start + RecordLayout.timestampOffset)
+        withUnsafeBytes(of: event.id.uuid) { id in
+            for index in 0..<16 { buffer.store(id[index], at: start + RecordLayout.idOffset + index) }
+        }
+        buffer.store(RecordLayout.kindEvent, at: start + RecordLayout.kindOffset)
+        var flags: UInt8 = 0
+        if event.isJSON { flags |= RecordLayout.flagJSON }
+        if isLastOfCall { flags |= RecordLayout.flagCommit }
+        buffer.store(flags, at: start + RecordLayout.flagsOffset)
+        buffer.store(UInt16(streamBytes), at: start + RecordLayout.streamLengthOffset)
+        buffer.store(UInt16(typeBytes), at: start + RecordLayout.typeLengthOffset)
+        buffer.store(UInt32(event.metadata.count), at: start + RecordLayout.metadataLengthOffset)
+        buffer.store(UInt32(event.data.count), at: start + RecordLayout.dataLengthOffset)
+        let crc = buffer.withBytes(from: start, to: start + length) { RecordDecoder.checksum(ofRecord: $0) }
+        buffer.store(crc, at: start + RecordLayout.crcOffset)
+        return length
+    }
+}
+
+/// A verified record, borrowed from the buffer it was decoded from: valid only
+/// while that buffer is, so it is handed to closures and never stored.
+struct RecordView {
+    /// The record's bytes, header included.
+    let bytes: UnsafeRawBufferPointer
+
+    var length: Int { bytes.count }
+    var checksum: UInt32 { bytes.loadLE(UInt32.self, at: RecordLayout.crcOffset) }
+    var position: UInt64 { bytes.loadLE(UInt64.self, at: RecordLayout.positionOffset) }
+    var version: UInt64 { bytes.loadLE(UInt64.self, at: RecordLayout.versionOffset) }
+    var timestampMicroseconds: Int64 { bytes.loadLE(Int64.self, at: RecordLayout.timestampOffset) }
+    var flags: UInt8 { bytes[RecordLayout.flagsOffset] }
+    var isJSON: Bool { flags & RecordLayout.flagJSON != 0 }
+    var isLastOfCall: Bool { flags & RecordLayout.flagCommit != 0 }
+    var id: UUID { UUID(uuid: bytes.loadUnaligned(fromByteOffset: RecordLayout.idOffset, as: uuid_t.self)) }
+
+    private var streamLength: Int { Int(bytes.loadLE(UInt16.self, at: RecordLayout.streamLengthOffset)) }
+    private var typeLength: Int { Int(bytes.loadLE(UInt16.self, at: RecordLayout.typeLengthOffset)) }
+    private var metadataLength: Int { Int(bytes.loadLE(UInt32.self, at: RecordLayout.metadataLengthOffset)) }
+    private var dataLength: Int { Int(bytes.loadLE(UInt32.self, at: RecordLayout.dataLengthOffset)) }
+
+    var streamBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[RecordLayout.headerSize..<(RecordLayout.headerSize + streamLength)])
+    }
+    var typeBytes: UnsafeRawBufferPointer {
+        let start = RecordLayout.headerSize + streamLength
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + typeLength)])
+    }
+    var metadataBytes: UnsafeRawBufferPointer {
+        let start = RecordLayout.headerSize + streamLength + typeLength
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + metadataLength)])
+    }
+    var dataBytes: UnsafeRawBufferPointer {
+        let start = RecordLayout.headerSize + streamLength + typeLength + metadataLength
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + dataLength)])
+    }
+
+    var streamName: String { String(decoding: streamBytes, as: UTF8.self) }
+    var type: String { String(decoding: typeBytes, as: UTF8.self) }
+
+    /// Whether the record belongs to `stream` (compares bytes, no allocation).
+    func belongs(to stream: StreamName) -> Bool {
+        var name = stream.rawValue
+        return name.withUTF8 { utf8 in
+            utf8.count == streamLength && memcmp(utf8.baseAddress!, streamBytes.baseAddress!, utf8.count) == 0
+        }
+    }
+
+    /// An owned copy of the event.
+    func event() -> RecordedEvent {
+        RecordedEvent(
+            position: GlobalPosition(position), stream: StreamName(unchecked: streamName),
+            version: StreamVersion(version), id: id, type: type,
+            data: Data(dataBytes), metadata: metadataLength == 0 ? Data() : Data(metadataBytes),
+            isJSON: isJSON, timestampMicroseconds: timestampMicroseconds)
+    }
+}
+
+/// What the decoder found at an offset.
+enum RecordFrame {
+    /// A record whose checksum and structure are valid.
+    case record(RecordView)
+    /// A zero length: the never-written (pre-allocated, zero-filled) area after the last record.
+    case endOfData
+    /// The bytes end before the record does; `needed` is how many bytes it takes
+    /// (already bounded by ``RecordLayout/maxRecordBytes``).
+    case incomplete(needed: Int)
+    /// Not a valid record: a bad length, checksum, structure or position.
+    case invalid(reason: String)
+}
+
+/// Reads records, trusting nothing from disk until its checksum is verified.
+enum RecordDecoder {
+    /// The CRC32C a record should carry: its bytes with the CRC field left out.
+    static func checksum(ofRecord record: UnsafeRawBufferPointer) -> UInt32 {
+        let lengthField = UnsafeRawBufferPointer(rebasing: record[0..<RecordLayout.crcOffset])
+        let rest = UnsafeRawBufferPointer(rebasing: record[(RecordLayout.crcOffset + 4)...])
+        return CRC32C.checksum(rest, seed: CRC32C.checksum(lengthField))
+    }
+
+    /// Decodes the record at the start of `bytes`.
+    ///
+    /// The length field is only bounds-checked before the checksum is verified;
+    /// every other field is read after it. `expectedPosition`, when given, must
+    /// match the record's own position, which is how a record written to the
+    /// wrong place (a misdirected or stale write) is caught.
+    static func decode(_ bytes: UnsafeRawBufferPointer, expectedPosition: UInt64? = nil) -> RecordFrame {
+        guard bytes.count >= 4 else { return .incomplete(needed: RecordLayout.headerSize) }
+        let length = Int(bytes.loadLE(UInt32.self, at: RecordLayout.lengthOffset))
+        if length == 0 { return .endOfData }
+        guard length >= RecordLayout.minRecordBytes, length <= RecordLayout.maxRecordBytes else {
+            return .invalid(reason: "record length \(length) is outside \(RecordLayout.minRecordBytes)...\(RecordLayout.maxRecordBytes)")
+        }
+        guard bytes.count >= length else { return .incomplete(needed: length) }
+        let record = UnsafeRawBufferPointer(rebasing: bytes[0..<length])
+        let stored = record.loadLE(UInt32.self, at: RecordLayout.crcOffset)
+        let computed = checksum(ofRecord: record)
+        guard stored == computed else {
+            return .invalid(reason: "checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))")
+        }
+        // The checksum holds: the fields are what the writer wrote. Check that the
+        // writer's structure holds too, so a bug can never surface as a wrong event.
+        let streamLength = Int(record.loadLE(UInt16.self, at: RecordLayout.streamLengthOffset))
+        let typeLength = Int(record.loadLE(UInt16.self, at: RecordLayout.typeLengthOffset))
+        let metadataLength = Int(record.loadLE(UInt32.self, at: RecordLayout.metadataLengthOffset))
+        let dataLength = Int(record.loadLE(UInt32.self, at: RecordLayout.dataLengthOffset))
+        guard record[RecordLayout.kindOffset] == RecordLayout.kindEvent else {
+            return .invalid(reason: "unknown record kind \(record[RecordLayout.kindOffset])")
+        }
+        guard record[RecordLayout.flagsOffset] & ~RecordLayout.knownFlags == 0,
+            record.loadLE(UInt16.self, at: RecordLayout.reservedOffset) == 0
+        else { return .invalid(reason: "unknown flags or non-zero reserved bytes") }
+        guard (1...Limits.streamNameMaxBytes).contains(streamLength),
+            (1...Limits.eventTypeMaxBytes).contains(typeLength),
+            metadataLength + dataLength <= Limits.eventMaxBytes,
+            length == RecordLayout.recordSize(
+                streamBytes: streamLength, typeBytes: typeLength, metadataBytes: metadataLength, dataBytes: dataLength)
+        else { return .invalid(reason: "field lengths do not add up to the record length \(length)") }
+        let view = RecordView(bytes: record)
+        guard view.position >= 1, view.version >= 1 else {
+            return .invalid(reason: "position or version is 0")
+        }
+        if let expectedPosition, view.position != expectedPosition {
+            return .invalid(reason: "record carries position \(view.position) where \(expectedPosition) belongs (misdirected or stale write)")
+        }
+        return .record(view)
+    }
+}
+
+/// `0x`-prefixed, 8-digit hex of a checksum, for messages.
+func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}

@@ -1,0 +1,541 @@
+// The single writer: one dedicated thread drains every pending append into one
+// buffer, one write and one fdatasync (group commit), publishes the new events to
+// readers, and only then resumes the appenders. See DESIGN.md, "Writer".
+import EventSourcing
+import Foundation
+import Synchronization
+
+/// One stream's part of an append call.
+public struct StreamAppend: Sendable {
+    /// The stream to append to.
+    public var stream: StreamName
+    /// What the caller believes the stream's version is.
+    public var expectedVersion: ExpectedVersion
+    /// The events, in order.
+    public var events: [EventData]
+
+    /// Creates one stream's part of an append call.
+    public init(stream: StreamName, expectedVersion: ExpectedVersion = .any, events: [EventData]) {
+        self.stream = stream
+        self.expectedVersion = expectedVersion
+        self.events = events
+    }
+}
+
+/// An append call waiting for the writer.
+struct PendingAppend {
+    let parts: [StreamAppend]
+    let eventCount: Int
+    let continuation: UnsafeContinuation<[AppendResult], any Error>
+}
+
+/// Counters of the writer's work, for tests and the benchmark.
+public struct WriterStatistics: Sendable, Hashable {
+    /// Append calls acknowledged (idempotent retries included).
+    public var appendsAcknowledged: UInt64 = 0
+    /// Events written.
+    public var eventsWritten: UInt64 = 0
+    /// Batches written (one write each, plus one per segment roll).
+    public var batches: UInt64 = 0
+    /// `fdatasync`/`fsync` calls on segment files.
+    public var syncs: UInt64 = 0
+    /// Segments sealed.
+    public var segmentsSealed: UInt64 = 0
+}
+
+/// Fixed facts about where and how the writer writes.
+struct LogConfiguration: Sendable {
+    let directory: String
+    let storeID: UUID
+    let segmentSizeBytes: UInt64
+    let preallocate: Bool
+    let durability: Durability
+    let fileSystem: any FileSystem
+}
+
+/// The segment being appended to, as the writer thread knows it.
+struct ActiveSegment {
+    let segment: Segment
+    /// End of the bytes written to the file so far.
+    var writeEnd: UInt64
+    var recordCount: UInt64
+    /// CRC32C over the CRC fields of the records, in order (goes into the footer).
+    var recordsChecksum: UInt32
+}
+
+/// The log writer. Appenders call ``submit(_:)`` from any thread; everything else
+/// runs on the writer thread only (the `writerOnly` state below).
+final class LogWriter: @unchecked Sendable {
+    private let configuration: LogConfiguration
+    private let shared: SharedLog
+
+    // Shared with appenders, guarded by `queue`.
+    private let queue = ConditionLock()
+    private var pending: [PendingAppend] = []
+    private var isClosing = false
+    private var failure: EventStoreError?
+    private var exitContinuations: [CheckedContinuation<Void, Never>] = []
+    private var hasExited = false
+
+    // Writer-thread only.
+    private var active: ActiveSegment
+    private var nextPosition: UInt64
+    private var lastTimestamp: Int64 = 0
+    private var buffer = ByteBuffer(capacity: 1 << 20)
+    private var recentIDs: RecentEventIDs
+    private var scanner: RecordScanner
+    private var unsyncedSinceNanoseconds: UInt64?
+    /// Visible-state changes of the batch being written, published after its sync.
+    private var touched: [SegmentEntry] = []
+    /// Ids of the batch's accepted events, by `position - batchFirstPosition`.
+    private var batchIDs: [UUID] = []
+    private var batchFirstPosition: UInt64 = 0
+
+    private let statistics = Mutex(WriterStatistics())
+
+    init(configuration: LogConfiguration, shared: SharedLog, active: ActiveSegment, nextPosition: UInt64) {
+        self.configuration = configuration
+        self.shared = shared
+        self.active = active
+        self.nextPosition = nextPosition
+        self.recentIDs = RecentEventIDs(capacity: RecentEventIDs.defaultCapacity)
+        self.scanner = RecordScanner(fileSystem: configuration.fileSystem, capacity: 64 * 1024)
+    }
+
+    /// Starts the writer thread.
+    func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "eventlog-writer"
+        thread.start()
+    }
+
+    var currentStatistics: WriterStatistics { statistics.withLock { $0 } }
+
+    /// Queues an append; its continuation is resumed once it is durable under the
+    /// store's durability mode, or has failed.
+    func submit(_ append: PendingAppend) {
+        queue.lock()
+        if let failure {
+            queue.unlock()
+            append.continuation.resume(throwing: failure)
+            return
+        }
+        if isClosing {
+            queue.unlock()
+            append.continuation.resume(throwing: EventStoreError.closed)
+            return
+        }
+        pending.append(append)
+        if pending.count == 1 { queue.signal() }
+        queue.unlock()
+    }
+
+    /// The failure that stopped the writer, if any.
+    var failureReason: EventStoreError? { queue.withLock { failure } }
+
+    /// Asks the writer to finish the queued appends, sync, and stop; returns once it has.
+    func close() async {
+        await withCheckedContinuation { continuation in
+            queue.lock()
+            if hasExited {
+                queue.unlock()
+                continuation.resume()
+                return
+            }
+            isClosing = true
+            exitContinuations.append(continuation)
+            queue.signal()
+            queue.unlock()
+        }
+    }
+
+    /// Asks the writer to stop after the queued appends, without waiting (for deinit).
+    func requestClose() {
+        queue.lock()
+        isClosing = true
+        queue.signal()
+        queue.unlock()
+    }
+
+    // MARK: The writer thread
+
+    private func run() {
+        var batch: [PendingAppend] = []
+        batch.reserveCapacity(256)
+        while true {
+            queue.lock()
+            while pending.isEmpty && !isClosing {
+                if let since = unsyncedSinceNanoseconds, case .batched(let delay) = configuration.durability {
+                    let deadline = since + UInt64(max(delay.nanoseconds, 0))
+                    if Clock.monotonicNanoseconds() >= deadline { break }
+                    queue.wait(untilMonotonicNanoseconds: deadline)
+                } else {
+                    queue.wait()
+                }
+            }
+            let stopping = pending.isEmpty && isClosing
+            swap(&batch, &pending)
+            let failed = failure != nil
+            queue.unlock()
+
+            if failed {
+                for append in batch { append.continuation.resume(throwing: failure!) }
+            } else if !batch.isEmpty {
+                write(batch)
+            }
+            batch.removeAll(keepingCapacity: true)
+            if !failed { syncIfDue(force: stopping) }
+            if stopping { break }
+        }
+        queue.lock()
+        hasExited = true
+        let waiters = exitContinuations
+        exitContinuations = []
+        queue.unlock()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// In `.batched` mode, syncs when the oldest unsynced write is `maxDelay` old;
+    /// in every mode, syncs on close.
+    private func syncIfDue(force: Bool) {
+        guard let since = unsyncedSinceNanoseconds else { return }
+        var due = force
+        if case .batched(let delay) = configuration.durability,
+            Clock.monotonicNanoseconds() >= since + UInt64(max(delay.nanoseconds, 0))
+        {
+            due = true
+        }
+        guard due else { return }
+        do {
+            try configuration.fileSystem.syncData(active.segment.file)
+            countSync()
+            unsyncedSinceNanoseconds = nil
+        } catch {
+            fail(error, resuming: [])
+        }
+    }
+
+    private func write(_ batch: [PendingAppend]) {
+        var outcomes = [Result<[AppendResult], EventStoreError>?](repeating: nil, count: batch.count)
+        var accepted: [(request: Int, plans: [PartPlan])] = []
+        batchFirstPosition = nextPosition
+        batchIDs.removeAll(keepingCapacity: true)
+        let timestamp = max(Clock.wallMicroseconds(), lastTimestamp)
+        lastTimestamp = timestamp
+
+        // 1. Decide every call against the stream versions, including calls
+        //    accepted earlier in this batch.
+        shared.state.withLock { state in
+            for (index, append) in batch.enumerated() {
+                switch decide(append.parts, state: &state) {
+                case .accepted(let plans): accepted.append((index, plans))
+                case .finished(let outcome): outcomes[index] = outcome
+                }
+            }
+        }
+
+        // 2. Encode and write, rolling segments between calls, never inside one.
+        touched.removeAll(keepingCapacity: true)
+        touched.append(
+            SegmentEntry(segment: active.segment, offsets: [], recordsEnd: active.writeEnd, isSealed: false))
+        buffer.removeAll()
+        do {
+            for (_, plans) in accepted {
+                let callBytes = plans.reduce(0) { $0 + $1.encodedBytes }
+                let projectedEnd = active.writeEnd + UInt64(buffer.count + callBytes + SegmentFooter.size)
+                if projectedEnd > configuration.segmentSizeBytes && active.recordCount > 0 {
+                    try flush()
+                    try roll(nextFirstPosition: plans[0].firstPosition)
+                }
+                encode(plans, timestamp: timestamp)
+            }
+            try flush()
+            if !accepted.isEmpty {
+                switch configuration.durability {
+                case .fsync:
+                    try configuration.fileSystem.syncData(active.segment.file)
+                    countSync()
+                case .batched, .none:
+                    if unsyncedSinceNanoseconds == nil { unsyncedSinceNanoseconds = Clock.monotonicNanoseconds() }
+                }
+            }
+        } catch {
+            fail(error, resuming: batch)
+            return
+        }
+
+        // 3. Publish: the events become visible only now, after their sync.
+        let lastWritten = nextPosition - 1
+        shared.state.withLock { state in
+            for change in touched {
+                if let index = state.segments.lastIndex(where: { $0.segment === change.segment }) {
+                    state.segments[index].offsets.append(contentsOf: change.offsets)
+                    state.segments[index].recordsEnd = change.recordsEnd
+                    state.segments[index].isSealed = change.isSealed
+                } else {
+                    state.segments.append(change)
+                }
+            }
+            assert(lastWritten >= state.visibleEnd, "visible end only grows")
+            state.visibleEnd = lastWritten
+        }
+        statistics.withLock {
+            $0.batches += 1
+            $0.eventsWritten += UInt64(lastWritten + 1 - batchFirstPosition)
+            $0.appendsAcknowledged += UInt64(batch.count)
+        }
+
+        // 4. Acknowledge.
+        for (index, plans) in accepted { outcomes[index] = .success(plans.map(\.result)) }
+        for (index, append) in batch.enumerated() {
+            switch outcomes[index]! {
+            case .success(let results): append.continuation.resume(returning: results)
+            case .failure(let error): append.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    private func encode(_ plans: [PartPlan], timestamp: Int64) {
+        for (partIndex, plan) in plans.enumerated() {
+            for (eventIndex, event) in plan.events.enumerated() {
+                let position = plan.firstPosition + UInt64(eventIndex)
+                let offset = active.writeEnd + UInt64(buffer.count)
+                let isLast = partIndex == plans.count - 1 && eventIndex == plan.events.count - 1
+                let length = RecordEncoder.append(
+                    event, stream: plan.stream, position: position, version: plan.firstVersion + UInt64(eventIndex),
+                    timestampMicroseconds: timestamp, isLastOfCall: isLast, to: &buffer)
+                let crc = buffer.withBytes(from: buffer.count - length, to: buffer.count) {
+                    $0.loadLE(UInt32.self, at: RecordLayout.crcOffset)
+                }
+                withUnsafeBytes(of: crc.littleEndian) {
+                    active.recordsChecksum = CRC32C.checksum($0, seed: active.recordsChecksum)
+                }
+                active.recordCount += 1
+                touched[touched.count - 1].offsets.append(UInt32(offset))
+                touched[touched.count - 1].recordsEnd = offset + UInt64(length)
+            }
+        }
+    }
+
+    /// Writes the buffered records at the end of the active segment.
+    private func flush() throws {
+        guard buffer.count > 0 else { return }
+        try buffer.withBytes { try configuration.fileSystem.write(active.segment.file, $0, at: active.writeEnd) }
+        active.writeEnd += UInt64(buffer.count)
+        buffer.removeAll()
+    }
+
+    /// Seals the active segment (footer, truncate, fsync) and starts the next one.
+    private func roll(nextFirstPosition: UInt64) throws {
+        let fileSystem = configuration.fileSystem
+        let footer = SegmentFooter(
+            lastPosition: nextFirstPosition - 1, recordCount: active.recordCount,
+            recordsEndOffset: active.writeEnd, recordsChecksum: active.recordsChecksum)
+        try footer.encoded().withUnsafeBytes { try fileSystem.write(active.segment.file, $0, at: active.writeEnd) }
+        try fileSystem.truncate(active.segment.file, toSizeBytes: active.writeEnd + UInt64(SegmentFooter.size))
+        try fileSystem.sync(active.segment.file)
+        countSync()
+        unsyncedSinceNanoseconds = nil
+        touched[touched.count - 1].isSealed = true
+        statistics.withLock { $0.segmentsSealed += 1 }
+
+        let segment = try SegmentCreator.create(
+            configuration: configuration, number: active.segment.number + 1, firstPosition: nextFirstPosition)
+        active = ActiveSegment(
+            segment: segment, writeEnd: UInt64(SegmentHeader.size), recordCount: 0, recordsChecksum: 0)
+        touched.append(SegmentEntry(segment: segment, offsets: [], recordsEnd: active.writeEnd, isSealed: false))
+    }
+
+    private func countSync() { statistics.withLock { $0.syncs += 1 } }
+
+    /// Stops the writer for good: every queued and later append fails, and nothing
+    /// written since the last successful sync is acknowledged (fsyncgate: after a
+    /// failed sync the page cache can no longer be trusted; reopen recovers from the log).
+    private func fail(_ error: any Error, resuming batch: [PendingAppend]) {
+        let reason = (error as? SystemError)?.description ?? String(describing: error)
+        let failure = EventStoreError.writerFailed(reason: reason)
+        queue.lock()
+        self.failure = failure
+        let queued = pending
+        pending = []
+        queue.unlock()
+        for append in batch + queued { append.continuation.resume(throwing: failure) }
+    }
+
+    // MARK: Deciding a call
+
+    /// A call's plan for one stream: where its events go and what the caller is told.
+    struct PartPlan {
+        let stream: StreamName
+        let events: [EventData]
+        let firstVersion: UInt64
+        let firstPosition: UInt64
+        let encodedBytes: Int
+
+        var result: AppendResult {
+            let count = UInt64(events.count)
+            return AppendResult(
+                nextExpectedVersion: StreamVersion(firstVersion + count - 1),
+                firstPosition: GlobalPosition(firstPosition), lastPosition: GlobalPosition(firstPosition + count - 1))
+        }
+    }
+
+    enum Decision {
+        case accepted([PartPlan])
+        case finished(Result<[AppendResult], EventStoreError>)
+    }
+
+    private enum PartCheck {
+        case append
+        case retry(AppendResult)
+        case failed(EventStoreError)
+    }
+
+    private func decide(_ parts: [StreamAppend], state: inout LogState) -> Decision {
+        var checks: [PartCheck] = []
+        checks.reserveCapacity(parts.count)
+        for part in parts { checks.append(check(part, state: state)) }
+
+        for check in checks { if case .failed(let error) = check { return .finished(.failure(error)) } }
+        let retries = checks.compactMap { check -> AppendResult? in
+            if case .retry(let result) = check { return result }
+            return nil
+        }
+        if retries.count == parts.count { return .finished(.success(retries)) }
+        if !retries.isEmpty {
+            return .finished(.failure(.idempotencyConflict(
+                stream: parts[0].stream, reason: "some streams of this multi-stream call were already written by an earlier call with the same event ids, others were not")))
+        }
+
+        var plans: [PartPlan] = []
+        plans.reserveCapacity(parts.count)
+        for part in parts {
+            let firstVersion = UInt64(state.streams[part.stream]?.count ?? 0) + 1
+            let firstPosition = nextPosition
+            var bytes = 0
+            for event in part.events {
+                bytes += RecordLayout.recordSize(
+                    streamBytes: part.stream.rawValue.utf8.count, typeBytes: event.type.utf8.count,
+                    metadataBytes: event.metadata.count, dataBytes: event.data.count)
+            }
+            let count = UInt64(part.events.count)
+            state.streams[part.stream, default: []].append(contentsOf: firstPosition..<(firstPosition + count))
+            for (index, event) in part.events.enumerated() {
+                batchIDs.append(event.id)
+                recentIDs.insert(
+                    event.id,
+                    RecentEventIDs.Entry(stream: part.stream, version: firstVersion + UInt64(index), position: firstPosition + UInt64(index)))
+            }
+            nextPosition += count
+            plans.append(PartPlan(
+                stream: part.stream, events: part.events, firstVersion: firstVersion, firstPosition: firstPosition,
+                encodedBytes: bytes))
+        }
+        return .accepted(plans)
+    }
+
+    private func check(_ part: StreamAppend, state: LogState) -> PartCheck {
+        let positions = state.streams[part.stream] ?? []
+        let current = UInt64(positions.count)
+        let expectedBase: UInt64
+        switch part.expectedVersion {
+        case .exact(let version): expectedBase = version.rawValue
+        case .noStream: expectedBase = 0
+        case .any, .streamExists:
+            if let retry = recentRetry(part, positions: positions) { return retry }
+            if case .streamExists = part.expectedVersion, current == 0 {
+                return .failed(.wrongExpectedVersion(stream: part.stream, expected: part.expectedVersion, actual: .none))
+            }
+            return .append
+        }
+        if current == expectedBase { return .append }
+        let wrong = PartCheck.failed(.wrongExpectedVersion(
+            stream: part.stream, expected: part.expectedVersion, actual: StreamVersion(current)))
+        guard current > expectedBase else { return wrong }
+        // The stream moved past the expected version: is this a retry of the call
+        // that moved it? Compare the ids written at the versions after it.
+        let count = min(UInt64(part.events.count), current - expectedBase)
+        var matches = 0
+        for index in 0..<Int(count) {
+            let position = positions[Int(expectedBase) + index]
+            if eventID(at: position, state: state) == part.events[index].id { matches += 1 }
+        }
+        if matches == part.events.count {
+            let first = positions[Int(expectedBase)]
+            let last = positions[Int(expectedBase) + part.events.count - 1]
+            return .retry(AppendResult(
+                nextExpectedVersion: StreamVersion(expectedBase + UInt64(part.events.count)),
+                firstPosition: GlobalPosition(first), lastPosition: GlobalPosition(last)))
+        }
+        if matches > 0 {
+            return .failed(.idempotencyConflict(
+                stream: part.stream,
+                reason: "\(matches) of the \(part.events.count) event ids were already written after version \(expectedBase), in the same order, but not all of them"))
+        }
+        return wrong
+    }
+
+    /// For `.any` and `.streamExists`: recognises a retry of a recent call by its ids.
+    private func recentRetry(_ part: StreamAppend, positions: [UInt64]) -> PartCheck? {
+        guard let first = recentIDs.lookup(part.events[0].id), first.stream == part.stream else { return nil }
+        for (index, event) in part.events.enumerated().dropFirst() {
+            guard let entry = recentIDs.lookup(event.id), entry.stream == part.stream,
+                entry.version == first.version + UInt64(index)
+            else {
+                return .failed(.idempotencyConflict(
+                    stream: part.stream,
+                    reason: "event \(part.events[0].id) was already written at version \(first.version), but the events after it differ"))
+            }
+        }
+        let lastVersion = first.version + UInt64(part.events.count) - 1
+        guard lastVersion <= UInt64(positions.count) else { return nil }
+        return .retry(AppendResult(
+            nextExpectedVersion: StreamVersion(lastVersion), firstPosition: GlobalPosition(first.position),
+            lastPosition: GlobalPosition(positions[Int(lastVersion) - 1])))
+    }
+
+    /// The id of the event at `position`: from this batch, or read from its
+    /// segment. The read happens under the log lock; it is rare (only when a call
+    /// names a version older than the stream's) and reads one small record.
+    private func eventID(at position: UInt64, state: LogState) -> UUID? {
+        if position >= batchFirstPosition {
+            let index = Int(position - batchFirstPosition)
+            return index < batchIDs.count ? batchIDs[index] : nil
+        }
+        guard let location = state.location(of: position) else { return nil }
+        let result = try? scanner.readRecord(
+            location.segment.file, at: location.offset, end: location.recordsEnd, position: position
+        ) { $0.id }
+        if case .success(let id) = result { return id }
+        return nil
+    }
+}
+
+/// Creates and initialises new segment files.
+enum SegmentCreator {
+    /// Creates segment `number` starting at `firstPosition`: exclusive create,
+    /// pre-allocation, header, fsync of the file, then of the directory.
+    static func create(configuration: LogConfiguration, number: UInt64, firstPosition: UInt64) throws -> Segment {
+        let fileSystem = configuration.fileSystem
+        let path = configuration.directory + "/" + SegmentFileName.name(firstPosition: firstPosition)
+        let file = try fileSystem.open(path, mode: .createExclusive)
+        let segment = Segment(file: file, number: number, firstPosition: firstPosition, fileSystem: fileSystem)
+        if configuration.preallocate {
+            try fileSystem.allocate(file, sizeBytes: configuration.segmentSizeBytes)
+        }
+        let header = SegmentHeader(storeID: configuration.storeID, segmentNumber: number, firstPosition: firstPosition)
+        try header.encoded().withUnsafeBytes { try fileSystem.write(file, $0, at: 0) }
+        try fileSystem.sync(file)
+        try fileSystem.syncDirectory(configuration.directory)
+        return segment
+    }
+}
+
+extension Duration {
+    /// The duration in whole nanoseconds (saturating).
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return overflow ? .max : product + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,183 @@
+// A segment file and the record scanner that walks it. Scanning is shared by
+// recovery, verify and sequential reads, so that all three apply the same rules.
+
+/// An open segment file. The descriptor closes when the last user lets go, so a
+/// reader that still holds a segment can finish its read after the store closed.
+final class Segment: @unchecked Sendable {
+    let file: OpenFile
+    let number: UInt64
+    let firstPosition: UInt64
+    private let fileSystem: any FileSystem
+
+    init(file: OpenFile, number: UInt64, firstPosition: UInt64, fileSystem: any FileSystem) {
+        self.file = file
+        self.number = number
+        self.firstPosition = firstPosition
+        self.fileSystem = fileSystem
+    }
+
+    deinit {
+        // Read errors on close are not actionable, and the writer has already
+        // synced everything it acknowledged before it let go of the segment.
+        try? fileSystem.close(file)
+    }
+
+    var fileName: String { SegmentFileName.name(firstPosition: firstPosition) }
+}
+
+/// Where and why a scan stopped.
+enum ScanStop: Equatable {
+    /// Reached the end bound exactly.
+    case reachedEnd(offset: UInt64)
+    /// Found a zero length: the never-written area.
+    case endOfData(offset: UInt64)
+    /// The bytes end inside a record (a short tail).
+    case incomplete(offset: UInt64)
+    /// A record failed its checksum, structure or position check.
+    case invalid(offset: UInt64, reason: String)
+    /// The body asked to stop; `offset` is where the next record starts.
+    case stopped(offset: UInt64)
+
+    var offset: UInt64 {
+        switch self {
+        case .reachedEnd(let offset), .endOfData(let offset), .incomplete(let offset), .stopped(let offset): offset
+        case .invalid(let offset, _): offset
+        }
+    }
+}
+
+/// Reads records sequentially through a reusable buffer, verifying each one.
+struct RecordScanner: ~Copyable {
+    static let chunkBytes = 1 << 20
+    private var buffer: UnsafeMutableRawBufferPointer
+    private let fileSystem: any FileSystem
+
+    init(fileSystem: any FileSystem, capacity: Int = RecordScanner.chunkBytes) {
+        self.fileSystem = fileSystem
+        buffer = .allocate(byteCount: capacity, alignment: 16)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Calls `body` with each valid record in `[start, end)` of `file`, in order,
+    /// and its offset; `body` returns false to stop. When `firstPosition` is given,
+    /// records must carry consecutive positions from it.
+    mutating func scan(
+        _ file: OpenFile, from start: UInt64, to end: UInt64, firstPosition: UInt64?,
+        _ body: (RecordView, UInt64) throws -> Bool
+    ) throws -> ScanStop {
+        var offset = start
+        var expected = firstPosition
+        var bufferStart = start
+        var bufferCount = 0
+        while offset < end {
+            var local = Int(offset - bufferStart)
+            if bufferCount - local < RecordLayout.headerSize, bufferStart + UInt64(bufferCount) < end {
+                bufferCount = try fill(file, at: offset, end: end, minimum: RecordLayout.headerSize)
+                bufferStart = offset
+                local = 0
+            }
+            let available = UnsafeRawBufferPointer(rebasing: buffer[local..<bufferCount])
+            switch RecordDecoder.decode(available, expectedPosition: expected) {
+            case .record(let view):
+                let next = offset + UInt64(view.length)
+                if try !body(view, offset) { return .stopped(offset: next) }
+                offset = next
+                if let position = expected { expected = position + 1 }
+            case .endOfData:
+                return .endOfData(offset: offset)
+            case .invalid(let reason):
+                return .invalid(offset: offset, reason: reason)
+            case .incomplete(let needed):
+                if available.count < 4 {
+                    // Fewer bytes than a length field before the end bound.
+                    return available.allSatisfy({ $0 == 0 }) ? .endOfData(offset: offset) : .incomplete(offset: offset)
+                }
+                guard offset + UInt64(needed) <= end else { return .incomplete(offset: offset) }
+                bufferCount = try fill(file, at: offset, end: end, minimum: needed)
+                bufferStart = offset
+                if bufferCount < needed { return .incomplete(offset: offset) }
+            }
+        }
+        return .reachedEnd(offset: offset)
+    }
+
+    /// Reads from `offset` up to the buffer's size (growing it to `minimum`), bounded by `end`.
+    private mutating func fill(_ file: OpenFile, at offset: UInt64, end: UInt64, minimum: Int) throws -> Int {
+        if minimum > buffer.count {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: max(minimum, RecordScanner.chunkBytes), alignment: 16)
+        }
+        let wanted = Int(min(UInt64(buffer.count), end - offset))
+        return try fileSystem.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]), at: offset)
+    }
+
+    /// Looks for any valid record in `[start, end)` at any byte offset: evidence
+    /// that a failure before `start` is corruption in the middle of the log rather
+    /// than a torn tail. Only records claiming a position after `afterPosition` count.
+    mutating func findValidRecord(
+        _ file: OpenFile, from start: UInt64, to end: UInt64, afterPosition: UInt64
+    ) throws -> (validRecordOffset: UInt64?, sawNonZeroBytes: Bool) {
+        var sawNonZero = false
+        var chunkStart = start
+        let overlap = RecordLayout.headerSize
+        while chunkStart < end {
+            let count = try fill(file, at: chunkStart, end: end, minimum: 0)
+            if count == 0 { return (nil, sawNonZero) }
+            let bytes = UnsafeRawBufferPointer(buffer)
+            var index = 0
+            let limit = count
+            while index + RecordLayout.headerSize <= limit {
+                // Skip zero words fast: the pre-allocated area is all zeros.
+                if index & 7 == 0, index + 8 <= limit, bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) == 0 {
+                    index += 8
+                    continue
+                }
+                if bytes[index] != 0 { sawNonZero = true }
+                // Unverified fields are used only to skip candidates, never trusted.
+                let length = Int(bytes.loadLE(UInt32.self, at: index))
+                if length >= RecordLayout.minRecordBytes, length <= RecordLayout.maxRecordBytes,
+                    bytes[index + RecordLayout.kindOffset] == RecordLayout.kindEvent,
+                    bytes.loadLE(UInt64.self, at: index + RecordLayout.positionOffset) > afterPosition
+                {
+                    let candidateOffset = chunkStart + UInt64(index)
+                    if candidateOffset + UInt64(length) <= end {
+                        var probe = RecordScanner(fileSystem: fileSystem, capacity: length)
+                        let probeCount = try probe.fill(file, at: candidateOffset, end: end, minimum: length)
+                        if case .record = RecordDecoder.decode(UnsafeRawBufferPointer(rebasing: probe.buffer[0..<probeCount])) {
+                            return (candidateOffset, true)
+                        }
+                    }
+                }
+                index += 1
+            }
+            // The last few bytes, too short for a header, may still be garbage.
+            if !sawNonZero, bytes[index..<count].contains(where: { $0 != 0 }) { sawNonZero = true }
+            if count < buffer.count { return (nil, sawNonZero) }
+            chunkStart += UInt64(max(count - overlap, 1))
+        }
+        return (nil, sawNonZero)
+    }
+
+    /// Reads and verifies the single record at `offset`, expected to carry `position`.
+    mutating func readRecord<R>(
+        _ file: OpenFile, at offset: UInt64, end: UInt64, position: UInt64, _ body: (RecordView) throws -> R
+    ) throws -> Result<R, RecordReadFailure> {
+        var needed = min(4096, Int(end - offset))
+        while true {
+            let count = try fill(file, at: offset, end: end, minimum: needed)
+            switch RecordDecoder.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), expectedPosition: position) {
+            case .record(let view): return .success(try body(view))
+            case .incomplete(let more) where more > count && UInt64(more) <= end - offset: needed = more
+            case .incomplete: return .failure(RecordReadFailure(reason: "record is cut short"))
+            case .endOfData: return .failure(RecordReadFailure(reason: "zero length where a record belongs"))
+            case .invalid(let reason): return .failure(RecordReadFailure(reason: reason))
+            }
+        }
+    }
+}
+
+/// Why a record could not be read where the index said it is.
+struct RecordReadFailure: Error {
+    let reason: String
+}

@@ -1,0 +1,90 @@
+// The I/O seam: every file operation the engine performs goes through this one
+// protocol, so tests can substitute a simulated file system that injects power
+// loss, torn writes and I/O errors (see DESIGN.md, "Fault model").
+
+/// An open file: its descriptor and the path it was opened with (for error messages).
+struct OpenFile: Hashable, Sendable {
+    let fd: Int32
+    let path: String
+}
+
+/// How to open a file.
+enum OpenMode: Sendable {
+    /// Read only; the file must exist.
+    case readOnly
+    /// Read and write; the file must exist.
+    case readWrite
+    /// Read and write; the file must not exist yet.
+    case createExclusive
+    /// Read and write; created if missing (lock files).
+    case createOrOpen
+}
+
+/// A failed system call: which one, on which path, and errno.
+struct SystemError: Error, Sendable, CustomStringConvertible {
+    let operation: String
+    let path: String
+    let errno: Int32
+    let message: String
+
+    var description: String { "\(operation)(\(path)): \(message) (errno \(errno))" }
+}
+
+/// Every file operation the engine performs. Implementations retry on EINTR and
+/// throw ``SystemError`` for operating errors.
+protocol FileSystem: Sendable {
+    func open(_ path: String, mode: OpenMode) throws -> OpenFile
+    func close(_ file: OpenFile) throws
+    /// Reads up to `buffer.count` bytes at `offset`; fewer only at end of file.
+    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int
+    /// Writes all of `bytes` at `offset`.
+    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws
+    /// Makes the file's data (and the size needed to read it) durable.
+    func syncData(_ file: OpenFile) throws
+    /// Makes the file's data and all its metadata durable.
+    func sync(_ file: OpenFile) throws
+    /// Makes the directory's entries (creations, renames, deletions) durable.
+    func syncDirectory(_ path: String) throws
+    func truncate(_ file: OpenFile, toSizeBytes size: UInt64) throws
+    /// Reserves disk space up to `size` bytes (reads as zeros; the size grows to it).
+    func allocate(_ file: OpenFile, sizeBytes size: UInt64) throws
+    func size(_ file: OpenFile) throws -> UInt64
+    func rename(_ from: String, to: String) throws
+    func remove(_ path: String) throws
+    func makeDirectory(_ path: String) throws
+    func listDirectory(_ path: String) throws -> [String]
+    func exists(_ path: String) -> Bool
+    /// Takes an exclusive advisory lock without waiting; false if another process holds it.
+    func tryLockExclusive(_ file: OpenFile) throws -> Bool
+}
+
+extension FileSystem {
+    /// Writes `bytes` to a new file at `path` atomically: temporary file, fsync,
+    /// rename over `path`, fsync of the directory. Readers see the old or the new
+    /// content, never a mix, even across a crash.
+    func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws {
+        let temporaryPath = path + ".tmp"
+        if exists(temporaryPath) { try remove(temporaryPath) }
+        let file = try open(temporaryPath, mode: .createExclusive)
+        do {
+            try bytes.withUnsafeBytes { try write(file, $0, at: 0) }
+            try sync(file)
+        } catch {
+            try? close(file)
+            throw error
+        }
+        try close(file)
+        try rename(temporaryPath, to: path)
+        try syncDirectory(directory)
+    }
+
+    /// Reads a whole small file.
+    func readWholeFile(_ path: String) throws -> [UInt8] {
+        let file = try open(path, mode: .readOnly)
+        defer { try? close(file) }
+        let count = Int(try size(file))
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = try bytes.withUnsafeMutableBytes { try self.read(file, into: $0, at: 0) }
+        return Array(bytes.prefix(read))
+    }
+}

@@ -1,0 +1,149 @@
+// The real file system: thin wrappers over POSIX calls. The only file in the
+// engine that touches Glibc for file I/O. Each wrapper retries on EINTR and turns
+// errno into a SystemError at once; errnos that mean a programming bug trap.
+import Glibc
+
+/// The file system of the machine, through Glibc.
+struct PosixFileSystem: FileSystem {
+    init() {}
+
+    func open(_ path: String, mode: OpenMode) throws -> OpenFile {
+        let flags: Int32 =
+            switch mode {
+            case .readOnly: O_RDONLY
+            case .readWrite: O_RDWR
+            case .createExclusive: O_RDWR | O_CREAT | O_EXCL
+            case .createOrOpen: O_RDWR | O_CREAT
+            }
+        let fd = try retrying("open", path) { Glibc.open(path, flags | O_CLOEXEC, 0o644) }
+        return OpenFile(fd: fd, path: path)
+    }
+
+    func close(_ file: OpenFile) throws {
+        // Not retried on EINTR: on Linux the descriptor is released whatever close returns.
+        if Glibc.close(file.fd) != 0 { throw error("close", file.path) }
+    }
+
+    func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = try retrying("pread", file.path) {
+                Glibc.pread(file.fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = try retrying("pwrite", file.path) {
+                Glibc.pwrite(file.fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            }
+            done += n
+        }
+    }
+
+    func syncData(_ file: OpenFile) throws {
+        _ = try retrying("fdatasync", file.path) { Glibc.fdatasync(file.fd) }
+    }
+
+    func sync(_ file: OpenFile) throws {
+        _ = try retrying("fsync", file.path) { Glibc.fsync(file.fd) }
+    }
+
+    func syncDirectory(_ path: String) throws {
+        let fd = try retrying("open", path) { Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { Glibc.close(fd) }
+        _ = try retrying("fsync", path) { Glibc.fsync(fd) }
+    }
+
+    func truncate(_ file: OpenFile, toSizeBytes size: UInt64) throws {
+        _ = try retrying("ftruncate", file.path) { Glibc.ftruncate(file.fd, off_t(size)) }
+    }
+
+    func allocate(_ file: OpenFile, sizeBytes size: UInt64) throws {
+        let result = Glibc.posix_fallocate(file.fd, 0, off_t(size))
+        // posix_fallocate returns the error number instead of setting errno.
+        if result != 0 { throw SystemError(operation: "fallocate", path: file.path, errno: result, message: describe(result)) }
+    }
+
+    func size(_ file: OpenFile) throws -> UInt64 {
+        var status = stat()
+        _ = try retrying("fstat", file.path) { Glibc.fstat(file.fd, &status) }
+        return UInt64(status.st_size)
+    }
+
+    func rename(_ from: String, to: String) throws {
+        _ = try retrying("rename", from) { Glibc.rename(from, to) }
+    }
+
+    func remove(_ path: String) throws {
+        _ = try retrying("unlink", path) { Glibc.unlink(path) }
+    }
+
+    func makeDirectory(_ path: String) throws {
+        if Glibc.mkdir(path, 0o755) != 0 && errno != EEXIST { throw error("mkdir", path) }
+    }
+
+    func listDirectory(_ path: String) throws -> [String] {
+        guard let directory = opendir(path) else { throw error("opendir", path) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    func tryLockExclusive(_ file: OpenFile) throws -> Bool {
+        while true {
+            if flock(file.fd, LOCK_EX | LOCK_NB) == 0 { return true }
+            switch errno {
+            case EINTR: continue
+            case EWOULDBLOCK: return false
+            default: throw error("flock", file.path)
+            }
+        }
+    }
+
+    // MARK: errno handling
+
+    private func retrying<T: BinaryInteger>(_ operation: String, _ path: String, _ call: () -> T) throws -> T {
+        while true {
+            let result = call()
+            if result >= 0 { return result }
+            let code = errno
+            if code == EINTR { continue }
+            precondition(code != EBADF && code != EFAULT, "\(operation)(\(path)): \(describe(code)): a programming error")
+            throw SystemError(operation: operation, path: path, errno: code, message: describe(code))
+        }
+    }
+
+    private func error(_ operation: String, _ path: String) -> SystemError {
+        let code = errno
+        return SystemError(operation: operation, path: path, errno: code, message: describe(code))
+    }
+}
+
+/// The C library's description of an errno value.
+func describe(_ code: Int32) -> String {
+    String(cString: strerror(code))
+}
+
+/// Well-known errno values, so code outside Platform need not import Glibc.
+enum Errno {
+    static let noSpace = ENOSPC
+    static let io = EIO
+    static let notFound = ENOENT
+    static let exists = EEXIST
+}

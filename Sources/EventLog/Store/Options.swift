@@ -1,0 +1,53 @@
+// The choices a caller makes when opening a store.
+
+/// When an append is acknowledged, and what a crash can take away.
+public enum Durability: Sendable, Hashable, CustomStringConvertible {
+    /// Acknowledged once written and `fdatasync`ed: an acknowledged event survives
+    /// a process crash and a power loss. The default.
+    case fsync
+    /// Acknowledged once written to the operating system; `fdatasync` runs at least
+    /// every `maxDelay`. Survives a process crash; a power loss can take the events
+    /// acknowledged in the last `maxDelay`.
+    case batched(maxDelay: Duration)
+    /// Acknowledged once written to the operating system, synced only on close and
+    /// segment roll. Survives a process crash; a power loss can take any events
+    /// acknowledged since the last sync.
+    case none
+
+    public var description: String {
+        switch self {
+        case .fsync: "fsync"
+        case .batched(let delay): "batched(\(delay))"
+        case .none: "none"
+        }
+    }
+}
+
+/// Options for ``FileEventStore/open(directory:options:)``.
+public struct StoreOptions: Sendable {
+    /// When appends are acknowledged. Default ``Durability/fsync``.
+    public var durability: Durability = .fsync
+    /// Size at which the active segment is sealed and a new one started, for a new
+    /// store (an existing store keeps the size it was created with). Default 64 MiB;
+    /// at least 64 KiB, at most 1 GiB.
+    public var segmentSizeBytes: Int = 64 * 1024 * 1024
+    /// Reserve each new segment's full size on disk when it is created, so that
+    /// appends do not grow the file (fewer metadata updates per `fdatasync`).
+    public var preallocateSegments = true
+    /// Open without taking the writer lock and without repairing anything:
+    /// reads only, alongside a writer in another process.
+    public var readOnly = false
+    /// Create the folder and an empty store if there is none. Default true.
+    public var createIfMissing = true
+
+    /// Default options.
+    public init() {}
+
+    /// Options with the given durability.
+    public init(durability: Durability) { self.durability = durability }
+
+    /// The largest segment size accepted.
+    public static let maximumSegmentSizeBytes = 1 << 30
+    /// The smallest segment size accepted.
+    public static let minimumSegmentSizeBytes = 64 * 1024
+}

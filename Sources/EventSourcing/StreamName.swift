@@ -1,0 +1,63 @@
+// A stream name that has been validated once, so an invalid name cannot travel
+// further than the call that made it.
+
+/// The name of an event stream, e.g. `order-42`.
+///
+/// Rules (checked on construction): 1...``Limits/streamNameMaxBytes`` UTF-8 bytes,
+/// no control characters, and not starting with `$` (reserved for system streams
+/// such as `$all`). The category is the part before the first `-`.
+public struct StreamName: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+    /// The validated name.
+    public let rawValue: String
+
+    /// Validates `rawValue` as a stream name.
+    /// - Throws: ``EventStoreError/invalidStreamName(_:reason:)`` naming the rule broken.
+    public init(_ rawValue: String) throws(EventStoreError) {
+        let byteCount = rawValue.utf8.count
+        if byteCount == 0 {
+            throw .invalidStreamName(rawValue, reason: "it is empty")
+        }
+        if byteCount > Limits.streamNameMaxBytes {
+            throw .invalidStreamName(
+                String(rawValue.prefix(40)) + "…",
+                reason: "it is \(byteCount) UTF-8 bytes, more than the limit of \(Limits.streamNameMaxBytes)")
+        }
+        if rawValue.utf8.first == UInt8(ascii: "$") {
+            throw .invalidStreamName(rawValue, reason: "names starting with '$' are reserved for system streams")
+        }
+        for scalar in rawValue.unicodeScalars where scalar.properties.generalCategory == .control {
+            throw .invalidStreamName(
+                rawValue.debugDescription,
+                reason: "it contains the control character U+\(String(scalar.value, radix: 16, uppercase: true))")
+        }
+        self.rawValue = rawValue
+    }
+
+    /// Creates a name from bytes already validated (read back from a checksummed record).
+    public init(unchecked rawValue: String) { self.rawValue = rawValue }
+
+    /// The part before the first `-` (the whole name when it has none).
+    public var category: String {
+        if let dash = rawValue.firstIndex(of: "-") { return String(rawValue[..<dash]) }
+        return rawValue
+    }
+
+    public var description: String { rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        let raw = try decoder.singleValueContainer().decode(String.self)
+        try self.init(raw)
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+extension StreamName: ExpressibleByStringLiteral {
+    /// A literal name; traps if invalid, since a literal is the programmer's choice.
+    public init(stringLiteral value: String) {
+        do { try self.init(value) } catch { preconditionFailure("invalid stream name literal: \(error)") }
+    }
+}
