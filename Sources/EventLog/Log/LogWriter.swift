@@ -130,6 +130,9 @@ final class LogWriter: @unchecked Sendable {
         queue.unlock()
     }
 
+    /// Appends queued and not yet taken by the writer thread (for tests).
+    var pendingCount: Int { queue.withLock { pending.count } }
+
     /// The failure that stopped the writer, if any.
     var failureReason: EventStoreError? { queue.withLock { failure } }
 

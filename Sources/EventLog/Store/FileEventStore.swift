@@ -28,7 +28,7 @@ public final class FileEventStore: Sendable {
 
     let configuration: LogConfiguration
     let shared: SharedLog
-    private let writer: LogWriter?
+    let writer: LogWriter?
     private let lock: Mutex<OpenFile?>
     private let isClosed = Atomic<Bool>(false)
 

@@ -1,0 +1,207 @@
+import EventSourcing
+import Foundation
+import Testing
+
+@testable import EventLog
+
+/// Builds a store with `calls` append calls of two events each, closes it, and
+/// returns the active segment's path and where its last call begins and ends.
+func storeWithCalls(_ folder: TemporaryDirectory, calls: Int) async throws -> (segment: String, lastCallStart: Int, end: Int) {
+    let store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 1 << 20))
+    for n in 0..<calls { try await store.append([event("A", n), event("B", n)], to: StreamName("t-\(n % 2)")) }
+    try await store.close()
+    let segment = try #require(try segmentFiles(folder.path).last)
+    // Walk the records to find the call boundaries.
+    let content = try bytes(of: segment)
+    var offset = SegmentHeader.size
+    var callStarts: [Int] = [offset]
+    while true {
+        let length = content.withUnsafeBytes { Int($0.loadLE(UInt32.self, at: offset)) }
+        if length == 0 { break }
+        let flags = content[offset + RecordLayout.flagsOffset]
+        offset += length
+        if flags & RecordLayout.flagCommit != 0 { callStarts.append(offset) }
+    }
+    return (segment, callStarts[callStarts.count - 2], offset)
+}
+
+@Suite struct RecoveryTests {
+    @Test func tornTailAtEveryByteOfTheLastCallIsTruncatedOnOpen() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (segment, lastCallStart, end) = try await storeWithCalls(folder, calls: 3)
+        let pristine = try bytes(of: segment)
+        let original = try FileEventStore.open(directory: folder.path, options: testOptions()).readAll()
+        #expect(original.count == 6)
+
+        for cut in lastCallStart..<end {
+            for garbage in [false, true] {
+                // The write of the last call stopped after `cut` bytes: the rest is
+                // zeros (never written) or garbage (a torn sector).
+                var damaged = pristine
+                for index in cut..<end { damaged[index] = garbage ? UInt8(truncatingIfNeeded: index &* 131 &+ 7) : 0 }
+                try write(damaged, to: segment)
+                let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+                let events = try store.readAll()
+                #expect(events == Array(original.prefix(4)), "cut at \(cut), garbage \(garbage)")
+                let tornExpected = garbage || cut > lastCallStart
+                #expect((store.openReport.tornTail != nil) == tornExpected, "cut at \(cut), garbage \(garbage)")
+                // The store accepts appends again at the next dense position.
+                let result = try await store.append([event()], to: "t-0")
+                #expect(result.firstPosition == 5)
+                try await store.close()
+                #expect(try FileEventStore.verify(directory: folder.path).isHealthy)
+            }
+        }
+    }
+
+    @Test func checksumFailureFollowedByValidRecordsRefusesToOpen() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (segment, _, _) = try await storeWithCalls(folder, calls: 3)
+        var damaged = try bytes(of: segment)
+        let target = SegmentHeader.size + RecordLayout.headerSize + 3  // inside the first record's stream name
+        damaged[target] ^= 0x01
+        try write(damaged, to: segment)
+        #expect {
+            try FileEventStore.open(directory: folder.path, options: testOptions())
+        } throws: { error in
+            guard case .corrupted(let file, let offset, let reason) = error as? EventStoreError else { return false }
+            return file == segment && offset == UInt64(SegmentHeader.size) && reason.contains("valid record follows")
+        }
+        let report = try FileEventStore.verify(directory: folder.path)
+        #expect(report.problems.map(\.offset) == [UInt64(SegmentHeader.size)])
+    }
+
+    @Test func aZeroedRecordInTheMiddleIsCorruptionNotAnEnd() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (segment, lastCallStart, _) = try await storeWithCalls(folder, calls: 3)
+        var damaged = try bytes(of: segment)
+        for index in SegmentHeader.size..<(SegmentHeader.size + 8) { damaged[index] = 0 }
+        _ = lastCallStart
+        try write(damaged, to: segment)
+        #expect(throws: EventStoreError.self) { try FileEventStore.open(directory: folder.path, options: testOptions()) }
+    }
+
+    @Test func damageInASealedSegmentIsReportedWithFileAndOffset() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 64 * 1024))
+        for n in 0..<400 { try await store.append([event("E", n, bytes: 300)], to: "s-1") }
+        try await store.close()
+        let sealed = try segmentFiles(folder.path)[0]
+        let pristine = try bytes(of: sealed)
+        // A record header byte, a footer byte, a segment header byte.
+        for index in [SegmentHeader.size + 9, pristine.count - 40, 20] {
+            var damaged = pristine
+            damaged[index] ^= 0x40
+            try write(damaged, to: sealed)
+            #expect(throws: EventStoreError.self, "byte \(index)") {
+                try FileEventStore.open(directory: folder.path, options: testOptions())
+            }
+            let report = try FileEventStore.verify(directory: folder.path)
+            #expect(report.problems.count == 1, "byte \(index)")
+            #expect(report.problems.first?.file == sealed)
+        }
+        try write(pristine, to: sealed)
+        #expect(try FileEventStore.verify(directory: folder.path).events == 400)
+    }
+
+    @Test func aRecordCopiedToTheWrongPlaceIsDetected() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (segment, lastCallStart, end) = try await storeWithCalls(folder, calls: 3)
+        var damaged = try bytes(of: segment)
+        // Overwrite the last call with a copy of the first call (a misdirected write):
+        // every checksum holds, but the positions are wrong for the place.
+        let firstCall = Array(damaged[SegmentHeader.size..<(SegmentHeader.size + end - lastCallStart)])
+        damaged.replaceSubrange(lastCallStart..<end, with: firstCall)
+        try write(damaged, to: segment)
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        // Nothing valid follows the misplaced records, so they read as a torn tail and
+        // are dropped: never returned as events 5 and 6.
+        #expect(try store.readAll().map(\.position.rawValue) == [1, 2, 3, 4])
+        #expect(store.openReport.tornTail != nil)
+        try await store.close()
+    }
+
+    @Test func reopeningAcrossManySegmentsKeepsEveryEvent() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        var expected: [RecordedEvent] = []
+        for round in 0..<3 {
+            let store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 64 * 1024))
+            #expect(try store.readAll() == expected, "round \(round)")
+            for n in 0..<150 { try await store.append([event("E", n, bytes: 500)], to: StreamName("m-\(n % 7)")) }
+            expected = try store.readAll()
+            try await store.close()
+        }
+        #expect(expected.count == 450)
+        let report = try FileEventStore.verify(directory: folder.path)
+        #expect(report.isHealthy && report.events == 450 && report.segments > 3)
+    }
+
+    @Test func aSegmentWhoseCreationDidNotFinishIsRemoved() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 64 * 1024))
+        for n in 0..<200 { try await store.append([event("E", n, bytes: 500)], to: "x-1") }
+        try await store.close()
+        // Keep only the sealed segments, then add the next segment as a crash while
+        // creating it leaves it: a file whose header never became durable.
+        var segments = try segmentFiles(folder.path)
+        try FileManager.default.removeItem(atPath: segments.removeLast())
+        let sealedEvents = try FileEventStore.verify(directory: folder.path).events
+        let orphanName = SegmentFileName.name(firstPosition: sealedEvents + 1)
+        try write([UInt8](repeating: 0, count: 4096), to: folder.file(orphanName))
+
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(reopened.openReport.removedIncompleteSegments == [orphanName])
+        #expect(try reopened.readAll().count == Int(sealedEvents))
+        #expect(try await reopened.append([event()], to: "x-1").firstPosition.rawValue == sealedEvents + 1)
+        try await reopened.close()
+        #expect(try FileEventStore.verify(directory: folder.path).isHealthy)
+    }
+
+    @Test func aStoreWrittenByAnotherFormatVersionIsRefused() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        try await FileEventStore.open(directory: folder.path, options: testOptions()).close()
+        var manifest = try bytes(of: folder.file("STORE"))
+        manifest.withUnsafeMutableBytes { raw in
+            raw.storeLE(UInt32(99), at: 8)
+            raw.storeLE(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<60])), at: 60)
+        }
+        try write(manifest, to: folder.file("STORE"))
+        #expect {
+            try FileEventStore.open(directory: folder.path, options: testOptions())
+        } throws: { error in
+            guard case .incompatibleStore(_, let reason) = error as? EventStoreError else { return false }
+            return reason.contains("version 99")
+        }
+    }
+}
+
+@Suite struct WriterLockTests {
+    @Test func aSecondWriterIsRefusedWhileReadOnlyOpensWork() async throws {
+        try await withStore { store, folder in
+            try await store.append([event()], to: "l-1")
+            #expect(throws: EventStoreError.storeLocked(path: folder.path)) {
+                try FileEventStore.open(directory: folder.path, options: testOptions())
+            }
+            var readOnly = testOptions()
+            readOnly.readOnly = true
+            let reader = try FileEventStore.open(directory: folder.path, options: readOnly)
+            #expect(try reader.readAll().count == 1)
+            await #expect(throws: EventStoreError.readOnly(path: folder.path)) { try await reader.append([event()], to: "l-1") }
+        }
+    }
+
+    @Test func theLockIsReleasedOnClose() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        try await FileEventStore.open(directory: folder.path, options: testOptions()).close()
+        try await FileEventStore.open(directory: folder.path, options: testOptions()).close()
+    }
+}
