@@ -222,6 +222,11 @@ enum RecordDecoder {
                 streamBytes: streamLength, typeBytes: typeLength, metadataBytes: metadataLength, dataBytes: dataLength)
         else { return .invalid(reason: "field lengths do not add up to the record length \(length)") }
         let view = RecordView(bytes: record)
+        // The writer only writes valid UTF-8; anything else would decode to a
+        // different (repaired) string, so it is rejected rather than returned.
+        guard isValidUTF8(view.streamBytes), isValidUTF8(view.typeBytes) else {
+            return .invalid(reason: "stream name or event type is not valid UTF-8")
+        }
         guard view.position >= 1, view.version >= 1 else {
             return .invalid(reason: "position or version is 0")
         }
@@ -230,6 +235,12 @@ enum RecordDecoder {
         }
         return .record(view)
     }
+}
+
+/// Whether `bytes` are valid UTF-8 (ASCII checked first: the common case).
+func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    if bytes.allSatisfy({ $0 < 0x80 }) { return true }
+    return String(validating: bytes, as: UTF8.self) != nil
 }
 
 /// `0x`-prefixed, 8-digit hex of a checksum, for messages.
