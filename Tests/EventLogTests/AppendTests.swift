@@ -151,19 +151,6 @@ func withStore(
 }
 
 @Suite struct ValidationTests {
-    @Test func streamNamesAreValidated() {
-        // Through a String variable: `StreamName("literal")` is a literal, which traps when invalid.
-        func name(_ raw: String) throws -> StreamName { try StreamName(raw) }
-        #expect(throws: EventStoreError.self) { try name("") }
-        #expect(throws: EventStoreError.self) { try name("bad\nname") }
-        #expect(throws: EventStoreError.self) { try name("$all") }
-        #expect(throws: EventStoreError.self) { try name(String(repeating: "x", count: 1_025)) }
-        #expect(throws: Never.self) { try name(String(repeating: "é", count: 512)) }
-        #expect(throws: EventStoreError.self) { try name(String(repeating: "é", count: 513)) }
-        #expect((try? name("order-42"))?.category == "order")
-        #expect((try? name("plain"))?.category == "plain")
-    }
-
     @Test func badEventsAreRejectedBeforeAnythingIsWritten() async throws {
         try await withStore { store, _ in
             let cases: [[EventData]] = [
