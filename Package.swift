@@ -32,6 +32,10 @@ let package = Package(
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "EventSourcing", "CCRC32C"],
             swiftSettings: strictSettings),
+        // Runs the built `eventlog` binary; depending on EventLogCLI builds it first.
+        .testTarget(
+            name: "EventLogCLITests", dependencies: ["EventLogCLI", "EventLog", "EventSourcing"],
+            path: "Tests/EventLogCLITests", swiftSettings: strictSettings),
     ],
     swiftLanguageModes: [.v6]
 )

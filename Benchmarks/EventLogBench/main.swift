@@ -1,1 +1,58 @@
-print("bench")
+// eventlog-bench: the store's throughput and latency against raw-disk baselines
+// measured in the same run and folder. Thin: parses, runs the rows, reports.
+import Foundation
+
+let arguments: BenchmarkArguments
+do {
+    arguments = try BenchmarkArguments.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    Progress.log("eventlog-bench: \(error)\n\n\(BenchmarkArguments.helpText)")
+    exit(2)
+}
+if arguments.showHelp {
+    Report.print(BenchmarkArguments.helpText)
+    exit(0)
+}
+
+let scratch: ScratchDirectory
+do {
+    scratch = try ScratchDirectory.create(in: arguments.directory)
+} catch {
+    Progress.log("eventlog-bench: \(error)")
+    exit(1)
+}
+
+Report.print("machine: \(MachineDescription.describe(directory: scratch.path))")
+let runStarted = MonotonicClock.nanoseconds()
+var results: [RowResult] = []
+do {
+    for spec in AppendRowSpec.all(quick: arguments.quick) where arguments.selects(spec.name) {
+        Progress.log("\(spec.name): \(AppendRow.rounds) rounds of \(spec.targetNanoseconds / 1_000_000) ms")
+        results.append(try await AppendRow.run(spec, scratchDirectory: scratch.path))
+    }
+    if arguments.selects(ReadAllRow.name) {
+        let eventCount = ReadAllRow.eventCount(quick: arguments.quick)
+        Progress.log("\(ReadAllRow.name): \(NumberFormatting.grouped(eventCount)) events, \(ReadAllRow.rounds) rounds")
+        results.append(try await ReadAllRow.run(eventCount: eventCount, scratchDirectory: scratch.path))
+    }
+} catch {
+    Progress.log("eventlog-bench: \(error)")
+    try? scratch.remove()
+    exit(1)
+}
+do {
+    try scratch.remove()
+} catch {
+    Progress.log("eventlog-bench: could not remove \(scratch.path): \(error)")
+}
+
+Report.print(ResultsTable.render(results))
+let totalSeconds = MonotonicClock.seconds(from: runStarted, to: MonotonicClock.nanoseconds())
+Progress.log("finished in \(NumberFormatting.decimal(totalSeconds, decimals: 1)) s")
+do {
+    try ResultsJSON.write(results, to: arguments.jsonPath)
+    Progress.log("wrote \(arguments.jsonPath)")
+} catch {
+    Progress.log("eventlog-bench: could not write \(arguments.jsonPath): \(error)")
+    exit(1)
+}

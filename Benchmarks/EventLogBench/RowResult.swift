@@ -1,0 +1,61 @@
+// A row as reported: the contract of the table and of the JSON file.
+
+/// One reported row (the JSON field names follow these property names).
+struct RowResult: Sendable {
+    let name: String
+    let events: Int
+    let seconds: Double
+    let eventsPerSecond: Double
+    let p50Microseconds: Double?
+    let p99Microseconds: Double?
+    let p999Microseconds: Double?
+    let baselineEventsPerSecond: Double?
+    let ratioToBaseline: Double?
+}
+
+/// One round of a row: the row's run and, right after it, its baseline's.
+struct RoundResult: Sendable {
+    let events: Int
+    let seconds: Double
+    let latency: LatencyHistogram?
+    let baseline: BaselineMeasurement?
+
+    var eventsPerSecond: Double { Double(events) / seconds }
+}
+
+extension RowResult {
+    /// Summarises the rounds of a row by medians, since the machine is shared and
+    /// noisy: events and seconds of the round with the median events/s; the median
+    /// baseline events/s of all rounds (taken on its own, not from the same round);
+    /// ratio = median row / median baseline.
+    ///
+    /// Percentiles come from the rounds' histograms merged, not from the median
+    /// round: with one to three thousand calls in a round, p99.9 of one round rests
+    /// on a handful of samples.
+    init(name: String, rounds: [RoundResult]) {
+        precondition(!rounds.isEmpty, "a row needs at least one round")
+        let medianRound = rounds.sorted { $0.eventsPerSecond < $1.eventsPerSecond }[rounds.count / 2]
+        var merged: LatencyHistogram?
+        for latency in rounds.compactMap(\.latency) {
+            if merged == nil { merged = LatencyHistogram() }
+            merged!.add(latency)
+        }
+        let baselines = rounds.compactMap(\.baseline).map(\.eventsPerSecond)
+        let baseline = baselines.isEmpty ? nil : Self.median(baselines)
+        self.init(
+            name: name, events: medianRound.events, seconds: medianRound.seconds,
+            eventsPerSecond: medianRound.eventsPerSecond,
+            p50Microseconds: merged?.valueMicroseconds(atPercentile: 50),
+            p99Microseconds: merged?.valueMicroseconds(atPercentile: 99),
+            p999Microseconds: merged?.valueMicroseconds(atPercentile: 99.9),
+            baselineEventsPerSecond: baseline,
+            ratioToBaseline: baseline.map { medianRound.eventsPerSecond / $0 })
+    }
+
+    /// The middle value (the mean of the two middle ones for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}
