@@ -64,6 +64,15 @@ enum Clock {
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
+    /// Blocks the calling thread (not for the cooperative pool's hot paths).
+    static func sleep(nanoseconds: UInt64) {
+        var remaining = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        while true {
+            var request = remaining
+            if nanosleep(&request, &remaining) == 0 || errno != EINTR { return }
+        }
+    }
+
     /// Wall-clock microseconds since 1970 (CLOCK_REALTIME): event timestamps.
     static func wallMicroseconds() -> Int64 {
         var now = timespec()

@@ -81,7 +81,7 @@ public final class FileEventStore: Sendable {
             var lockFile: OpenFile?
             if !options.readOnly {
                 let file = try fileSystem.open(directory + "/LOCK", mode: .createOrOpen)
-                guard try fileSystem.tryLockExclusive(file) else {
+                guard try lockWithGrace(file, fileSystem: fileSystem) else {
                     try? fileSystem.close(file)
                     throw EventStoreError.storeLocked(path: directory)
                 }
@@ -111,6 +111,19 @@ public final class FileEventStore: Sendable {
                 if let lockFile { try? fileSystem.close(lockFile) }
                 throw error
             }
+        }
+    }
+
+    /// Takes the writer lock, retrying for a short while: a child process that this
+    /// application is spawning holds a copy of every descriptor (and so of the lock)
+    /// between its fork and its exec, so a store closed and reopened at that moment
+    /// would otherwise look locked. A real second writer still fails after the grace.
+    private static func lockWithGrace(_ file: OpenFile, fileSystem: any FileSystem) throws -> Bool {
+        let deadline = Clock.monotonicNanoseconds() + 500_000_000
+        while true {
+            if try fileSystem.tryLockExclusive(file) { return true }
+            if Clock.monotonicNanoseconds() >= deadline { return false }
+            Clock.sleep(nanoseconds: 2_000_000)
         }
     }
 
