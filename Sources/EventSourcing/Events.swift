@@ -16,14 +16,23 @@ public struct EventData: Sendable, Hashable {
     public var metadata: Data
     /// Whether `data` is JSON (readers and the CLI render it as JSON rather than bytes).
     public var isJSON: Bool
+    /// The id shared by every event of one business transaction or request.
+    public var correlationID: UUID?
+    /// The id of the event (or command) that caused this one.
+    public var causationID: UUID?
 
-    /// Creates an event to append.
-    public init(id: UUID = UUID(), type: String, data: Data, metadata: Data = Data(), isJSON: Bool = true) {
+    /// Creates an event to append. The default id is a time-ordered UUID (version 7).
+    public init(
+        id: UUID = EventID.make(), type: String, data: Data, metadata: Data = Data(), isJSON: Bool = true,
+        correlationID: UUID? = nil, causationID: UUID? = nil
+    ) {
         self.id = id
         self.type = type
         self.data = data
         self.metadata = metadata
         self.isJSON = isJSON
+        self.correlationID = correlationID
+        self.causationID = causationID
     }
 
     /// Payload plus metadata bytes: what ``Limits/eventMaxBytes`` bounds.
@@ -34,13 +43,21 @@ public struct EventData: Sendable, Hashable {
     public func validate() throws(EventStoreError) {
         let typeBytes = type.utf8.count
         if typeBytes == 0 { throw .invalidEventType(type, reason: "it is empty") }
+        // Plain ASCII types (nearly all) skip the Unicode property lookups.
+        var isPrintableASCII = true
+        for byte in type.utf8 where byte < 0x20 || byte >= 0x7F {
+            isPrintableASCII = false
+            break
+        }
         if typeBytes > Limits.eventTypeMaxBytes {
             throw .invalidEventType(
                 String(type.prefix(40)) + "…",
                 reason: "it is \(typeBytes) UTF-8 bytes, more than the limit of \(Limits.eventTypeMaxBytes)")
         }
-        for scalar in type.unicodeScalars where scalar.properties.generalCategory == .control {
-            throw .invalidEventType(type.debugDescription, reason: "it contains a control character")
+        if !isPrintableASCII {
+            for scalar in type.unicodeScalars where scalar.properties.generalCategory == .control {
+                throw .invalidEventType(type.debugDescription, reason: "it contains a control character")
+            }
         }
         if payloadBytes > Limits.eventMaxBytes {
             throw .limitExceeded(
@@ -70,12 +87,19 @@ public struct RecordedEvent: Sendable, Hashable {
     public var isJSON: Bool
     /// When the store accepted the append, in microseconds since 1970-01-01 UTC.
     public var timestampMicroseconds: Int64
+    /// The id shared by every event of one business transaction or request.
+    public var correlationID: UUID?
+    /// The id of the event (or command) that caused this one.
+    public var causationID: UUID?
 
     /// Creates a recorded event (stores and tests build these; applications read them).
     public init(
         position: GlobalPosition, stream: StreamName, version: StreamVersion, id: UUID, type: String,
-        data: Data, metadata: Data, isJSON: Bool, timestampMicroseconds: Int64
+        data: Data, metadata: Data, isJSON: Bool, timestampMicroseconds: Int64,
+        correlationID: UUID? = nil, causationID: UUID? = nil
     ) {
+        self.correlationID = correlationID
+        self.causationID = causationID
         self.position = position
         self.stream = stream
         self.version = version
@@ -111,4 +135,29 @@ public struct AppendResult: Sendable, Hashable {
     public func firstVersion(eventCount: Int) -> StreamVersion {
         StreamVersion(nextExpectedVersion.rawValue - UInt64(eventCount) + 1)
     }
+}
+
+/// One stream's part of an append call.
+public struct StreamAppend: Sendable, Hashable {
+    /// The stream to append to.
+    public var stream: StreamName
+    /// What the caller believes the stream's version is.
+    public var expectedVersion: ExpectedVersion
+    /// The events, in order.
+    public var events: [EventData]
+
+    /// Creates one stream's part of an append call.
+    public init(stream: StreamName, expectedVersion: ExpectedVersion = .any, events: [EventData]) {
+        self.stream = stream
+        self.expectedVersion = expectedVersion
+        self.events = events
+    }
+}
+
+/// Which way a read goes.
+public enum ReadDirection: Sendable, Hashable {
+    /// Ascending versions or positions.
+    case forward
+    /// Descending versions or positions.
+    case backward
 }

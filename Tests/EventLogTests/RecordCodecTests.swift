@@ -155,3 +155,42 @@ import Testing
         #expect(names.sorted().map { SegmentFileName.firstPosition(of: $0)! } == [1, 5, 999, 10_000])
     }
 }
+
+@Suite struct RecordOptionalFieldTests {
+    @Test func correlationAndCausationIdsRoundTripInEveryCombination() {
+        let correlation = UUID()
+        let causation = UUID()
+        for (c, k) in [(nil, nil), (correlation, nil), (nil, causation), (correlation, causation)] as [(UUID?, UUID?)] {
+            let original = EventData(type: "T", data: Data("{}".utf8), metadata: Data("m".utf8), correlationID: c, causationID: k)
+            var buffer = ByteBuffer(capacity: 64)
+            let length = RecordEncoder.append(
+                original, stream: "s-1", position: 1, version: 1, timestampMicroseconds: 5, isLastOfCall: true, to: &buffer)
+            #expect(length == RecordLayout.recordSize(of: original, in: "s-1"))
+            buffer.withBytes { raw in
+                guard case .record(let view) = RecordDecoder.decode(UnsafeRawBufferPointer(rebasing: raw[0..<length])) else {
+                    Issue.record("not decoded")
+                    return
+                }
+                let event = view.event()
+                #expect(event.correlationID == c && event.causationID == k)
+                #expect(event.stream == "s-1" && event.type == "T" && event.metadata == Data("m".utf8))
+            }
+        }
+    }
+}
+
+@Suite struct EventIDTests {
+    @Test func idsAreVersion7UniqueAndTimeOrdered() {
+        let ids = (0..<10_000).map { _ in EventID.make() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids {
+            #expect(id.uuid.6 >> 4 == 7, "version 7")
+            #expect(id.uuid.8 >> 6 == 0b10, "RFC 9562 variant")
+        }
+        let later = EventID.make()
+        let millisecondsOf = { (id: UUID) -> UInt64 in
+            withUnsafeBytes(of: id.uuid) { raw in raw.prefix(6).reduce(0) { $0 << 8 | UInt64($1) } }
+        }
+        #expect(millisecondsOf(later) >= millisecondsOf(ids[0]))
+    }
+}

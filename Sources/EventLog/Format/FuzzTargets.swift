@@ -37,7 +37,9 @@ public enum FuzzTargets {
         let event = view.event()
         precondition(view.length <= bytes.count && view.length <= RecordLayout.maxRecordBytes)
         // Round trip: what decodes is exactly what the encoder writes for it.
-        let data = EventData(id: event.id, type: event.type, data: event.data, metadata: event.metadata, isJSON: event.isJSON)
+        let data = EventData(
+            id: event.id, type: event.type, data: event.data, metadata: event.metadata, isJSON: event.isJSON,
+            correlationID: event.correlationID, causationID: event.causationID)
         var buffer = ByteBuffer(capacity: view.length)
         let length = RecordEncoder.append(
             data, stream: event.stream, position: view.position, version: view.version,
@@ -78,6 +80,7 @@ public enum FuzzTargets {
             "record": [
                 record(EventData(id: id, type: "OrderCreated", data: Data(#"{"order":42}"#.utf8), metadata: Data(#"{"user":"ann"}"#.utf8)), stream: "order-42", last: true),
                 record(EventData(id: id, type: "B", data: Data([0, 1, 2]), isJSON: false), stream: "x", last: false),
+                record(EventData(id: id, type: "Caused", data: Data("{}".utf8), correlationID: id, causationID: id), stream: "saga-1", last: true),
             ],
             "segment-header": [SegmentHeader(storeID: id, segmentNumber: 2, firstPosition: 1_001).encoded()],
             "segment-footer": [SegmentFooter(lastPosition: 2_000, recordCount: 1_000, recordsEndOffset: 150_064, recordsChecksum: 0x1234_5678).encoded()],

@@ -13,13 +13,14 @@ import Foundation
 ///    24  i64 timestamp       microseconds since 1970-01-01 UTC
 ///    32  16B event id        UUID bytes
 ///    48  u8  kind            1 = event
-///    49  u8  flags           bit 0: data is JSON; bit 1: last record of its append call
+///    49  u8  flags           bit 0: data is JSON; bit 1: last record of its append call;
+///                            bit 2: a correlation id follows the header; bit 3: a causation id follows
 ///    50  u16 stream length   1...1,024
 ///    52  u16 type length     1...256
 ///    54  u16 reserved        0
 ///    56  u32 metadata length
 ///    60  u32 data length
-///    64  stream name, event type, metadata, data
+///    64  [correlation id 16B] [causation id 16B] stream name, event type, metadata, data
 enum RecordLayout {
     static let headerSize = 64
     static let lengthOffset = 0
@@ -40,16 +41,30 @@ enum RecordLayout {
     static let flagJSON: UInt8 = 1 << 0
     /// Set on the last record of an append call: a call is durable only with it.
     static let flagCommit: UInt8 = 1 << 1
-    static let knownFlags: UInt8 = flagJSON | flagCommit
+    static let flagCorrelation: UInt8 = 1 << 2
+    static let flagCausation: UInt8 = 1 << 3
+    static let knownFlags: UInt8 = flagJSON | flagCommit | flagCorrelation | flagCausation
+    static let idBytes = 16
+
+    /// Bytes of optional ids after the header, by flags.
+    static func optionalBytes(flags: UInt8) -> Int {
+        (flags & flagCorrelation != 0 ? idBytes : 0) + (flags & flagCausation != 0 ? idBytes : 0)
+    }
 
     /// The largest record the limits allow; a larger length read from disk is
     /// corruption, and is never used to size a read.
-    static let maxRecordBytes = headerSize + Limits.streamNameMaxBytes + Limits.eventTypeMaxBytes + Limits.eventMaxBytes
+    static let maxRecordBytes = headerSize + 2 * idBytes + Limits.streamNameMaxBytes + Limits.eventTypeMaxBytes + Limits.eventMaxBytes
     /// The smallest record: a header, a 1-byte stream name and a 1-byte type.
     static let minRecordBytes = headerSize + 2
 
-    static func recordSize(streamBytes: Int, typeBytes: Int, metadataBytes: Int, dataBytes: Int) -> Int {
-        headerSize + streamBytes + typeBytes + metadataBytes + dataBytes
+    static func recordSize(streamBytes: Int, typeBytes: Int, metadataBytes: Int, dataBytes: Int, optionalBytes: Int = 0) -> Int {
+        headerSize + optionalBytes + streamBytes + typeBytes + metadataBytes + dataBytes
+    }
+
+    /// The encoded size of `event` in `stream`.
+    static func recordSize(of event: EventData, in stream: StreamName) -> Int {
+        headerSize + (event.correlationID == nil ? 0 : idBytes) + (event.causationID == nil ? 0 : idBytes)
+            + stream.rawValue.utf8.count + event.type.utf8.count + event.metadata.count + event.data.count
     }
 }
 
@@ -66,6 +81,10 @@ enum RecordEncoder {
         let start = buffer.count
         let header = buffer.appendZeros(RecordLayout.headerSize)
         assert(header == start)
+        for id in [event.correlationID, event.causationID] {
+            guard let id else { continue }
+            withUnsafeBytes(of: id.uuid) { buffer.append($0) }
+        }
         let streamBytes = streamName.withUTF8 { utf8 in
             buffer.append(UnsafeRawBufferPointer(utf8))
             return utf8.count
@@ -77,9 +96,7 @@ enum RecordEncoder {
         event.metadata.withUnsafeBytes { buffer.append($0) }
         event.data.withUnsafeBytes { buffer.append($0) }
         let length = buffer.count - start
-        assert(length == RecordLayout.recordSize(
-            streamBytes: streamBytes, typeBytes: typeBytes,
-            metadataBytes: event.metadata.count, dataBytes: event.data.count))
+        assert(length == RecordLayout.recordSize(of: event, in: stream))
 
         buffer.store(UInt32(length), at: start + RecordLayout.lengthOffset)
         buffer.store(position, at: start + RecordLayout.positionOffset)
@@ -92,6 +109,8 @@ enum RecordEncoder {
         var flags: UInt8 = 0
         if event.isJSON { flags |= RecordLayout.flagJSON }
         if isLastOfCall { flags |= RecordLayout.flagCommit }
+        if event.correlationID != nil { flags |= RecordLayout.flagCorrelation }
+        if event.causationID != nil { flags |= RecordLayout.flagCausation }
         buffer.store(flags, at: start + RecordLayout.flagsOffset)
         buffer.store(UInt16(streamBytes), at: start + RecordLayout.streamLengthOffset)
         buffer.store(UInt16(typeBytes), at: start + RecordLayout.typeLengthOffset)
@@ -124,19 +143,32 @@ struct RecordView {
     private var metadataLength: Int { Int(bytes.loadLE(UInt32.self, at: RecordLayout.metadataLengthOffset)) }
     private var dataLength: Int { Int(bytes.loadLE(UInt32.self, at: RecordLayout.dataLengthOffset)) }
 
+    /// Where the stream name starts: after the header and the optional ids.
+    private var namesStart: Int { RecordLayout.headerSize + RecordLayout.optionalBytes(flags: flags) }
+
+    var correlationID: UUID? {
+        guard flags & RecordLayout.flagCorrelation != 0 else { return nil }
+        return UUID(uuid: bytes.loadUnaligned(fromByteOffset: RecordLayout.headerSize, as: uuid_t.self))
+    }
+    var causationID: UUID? {
+        guard flags & RecordLayout.flagCausation != 0 else { return nil }
+        let offset = RecordLayout.headerSize + (flags & RecordLayout.flagCorrelation != 0 ? RecordLayout.idBytes : 0)
+        return UUID(uuid: bytes.loadUnaligned(fromByteOffset: offset, as: uuid_t.self))
+    }
+
     var streamBytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: bytes[RecordLayout.headerSize..<(RecordLayout.headerSize + streamLength)])
+        UnsafeRawBufferPointer(rebasing: bytes[namesStart..<(namesStart + streamLength)])
     }
     var typeBytes: UnsafeRawBufferPointer {
-        let start = RecordLayout.headerSize + streamLength
+        let start = namesStart + streamLength
         return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + typeLength)])
     }
     var metadataBytes: UnsafeRawBufferPointer {
-        let start = RecordLayout.headerSize + streamLength + typeLength
+        let start = namesStart + streamLength + typeLength
         return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + metadataLength)])
     }
     var dataBytes: UnsafeRawBufferPointer {
-        let start = RecordLayout.headerSize + streamLength + typeLength + metadataLength
+        let start = namesStart + streamLength + typeLength + metadataLength
         return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + dataLength)])
     }
 
@@ -157,7 +189,8 @@ struct RecordView {
             position: GlobalPosition(position), stream: StreamName(unchecked: streamName),
             version: StreamVersion(version), id: id, type: type,
             data: Data(dataBytes), metadata: metadataLength == 0 ? Data() : Data(metadataBytes),
-            isJSON: isJSON, timestampMicroseconds: timestampMicroseconds)
+            isJSON: isJSON, timestampMicroseconds: timestampMicroseconds,
+            correlationID: correlationID, causationID: causationID)
     }
 }
 
@@ -219,7 +252,8 @@ enum RecordDecoder {
             (1...Limits.eventTypeMaxBytes).contains(typeLength),
             metadataLength + dataLength <= Limits.eventMaxBytes,
             length == RecordLayout.recordSize(
-                streamBytes: streamLength, typeBytes: typeLength, metadataBytes: metadataLength, dataBytes: dataLength)
+                streamBytes: streamLength, typeBytes: typeLength, metadataBytes: metadataLength, dataBytes: dataLength,
+                optionalBytes: RecordLayout.optionalBytes(flags: record[RecordLayout.flagsOffset]))
         else { return .invalid(reason: "field lengths do not add up to the record length \(length)") }
         let view = RecordView(bytes: record)
         // The writer only writes valid UTF-8; anything else would decode to a

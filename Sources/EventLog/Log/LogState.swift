@@ -2,6 +2,7 @@
 // lookups and for the writer's publish step, never across I/O (the one
 // exception, an idempotency check reading a few ids, is documented there).
 import EventSourcing
+import Foundation
 
 /// A segment as readers see it: its file, and where each visible record starts.
 struct SegmentEntry {
@@ -24,10 +25,10 @@ struct LogState {
     var segments: [SegmentEntry] = []
     /// The last position readers may see (0: none). Only acknowledged events are visible.
     var visibleEnd: UInt64 = 0
-    /// Positions of each stream's events, ascending. The writer appends here when it
-    /// accepts a call, before the call is durable, so entries past `visibleEnd`
-    /// are in flight and readers skip them.
-    var streams: [StreamName: [UInt64]] = [:]
+    /// Each stream's events. The writer appends here when it accepts a call, before
+    /// the call is durable, so positions past `visibleEnd` are in flight and readers
+    /// skip them.
+    var streams: [StreamName: StreamEntry] = [:]
 
     /// Index into `segments` of the segment holding `position`.
     func segmentIndex(holding position: UInt64) -> Int? {
@@ -57,11 +58,22 @@ struct LogState {
 
     /// A stream's visible version: how many of its events are visible.
     func visibleVersion(of stream: StreamName) -> UInt64 {
-        guard let positions = streams[stream] else { return 0 }
+        guard let positions = streams[stream]?.positions else { return 0 }
         var count = positions.count
         while count > 0 && positions[count - 1] > visibleEnd { count -= 1 }
         return UInt64(count)
     }
+}
+
+/// One stream in memory.
+struct StreamEntry {
+    /// Global positions of the stream's events; version N is at index N - 1.
+    var positions: [UInt64] = []
+    /// Id of the stream's last event: recognises a retried `.any` append of the
+    /// stream's latest call without reading the log.
+    var lastEventID: UUID
+
+    var version: UInt64 { UInt64(positions.count) }
 }
 
 /// Where a record lives.

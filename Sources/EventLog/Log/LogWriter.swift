@@ -5,23 +5,6 @@ import EventSourcing
 import Foundation
 import Synchronization
 
-/// One stream's part of an append call.
-public struct StreamAppend: Sendable {
-    /// The stream to append to.
-    public var stream: StreamName
-    /// What the caller believes the stream's version is.
-    public var expectedVersion: ExpectedVersion
-    /// The events, in order.
-    public var events: [EventData]
-
-    /// Creates one stream's part of an append call.
-    public init(stream: StreamName, expectedVersion: ExpectedVersion = .any, events: [EventData]) {
-        self.stream = stream
-        self.expectedVersion = expectedVersion
-        self.events = events
-    }
-}
-
 /// An append call waiting for the writer.
 struct PendingAppend {
     let parts: [StreamAppend]
@@ -82,7 +65,6 @@ final class LogWriter: @unchecked Sendable {
     private var nextPosition: UInt64
     private var lastTimestamp: Int64 = 0
     private var buffer = ByteBuffer(capacity: 1 << 20)
-    private var recentIDs: RecentEventIDs
     private var scanner: RecordScanner
     private var unsyncedSinceNanoseconds: UInt64?
     /// Visible-state changes of the batch being written, published after its sync.
@@ -98,7 +80,6 @@ final class LogWriter: @unchecked Sendable {
         self.shared = shared
         self.active = active
         self.nextPosition = nextPosition
-        self.recentIDs = RecentEventIDs(capacity: RecentEventIDs.defaultCapacity)
         self.scanner = RecordScanner(fileSystem: configuration.fileSystem, capacity: 64 * 1024)
     }
 
@@ -413,22 +394,19 @@ final class LogWriter: @unchecked Sendable {
         var plans: [PartPlan] = []
         plans.reserveCapacity(parts.count)
         for part in parts {
-            let firstVersion = UInt64(state.streams[part.stream]?.count ?? 0) + 1
-            let firstPosition = nextPosition
-            var bytes = 0
-            for event in part.events {
-                bytes += RecordLayout.recordSize(
-                    streamBytes: part.stream.rawValue.utf8.count, typeBytes: event.type.utf8.count,
-                    metadataBytes: event.metadata.count, dataBytes: event.data.count)
-            }
             let count = UInt64(part.events.count)
-            state.streams[part.stream, default: []].append(contentsOf: firstPosition..<(firstPosition + count))
-            for (index, event) in part.events.enumerated() {
-                batchIDs.append(event.id)
-                recentIDs.insert(
-                    event.id,
-                    RecentEventIDs.Entry(stream: part.stream, version: firstVersion + UInt64(index), position: firstPosition + UInt64(index)))
+            let firstPosition = nextPosition
+            let lastEventID = part.events[part.events.count - 1].id
+            let firstVersion: UInt64
+            if state.streams[part.stream] == nil {
+                state.streams[part.stream] = StreamEntry(lastEventID: lastEventID)
             }
+            firstVersion = state.streams[part.stream]!.version + 1
+            state.streams[part.stream]!.positions.append(contentsOf: firstPosition..<(firstPosition + count))
+            state.streams[part.stream]!.lastEventID = lastEventID
+            for event in part.events { batchIDs.append(event.id) }
+            var bytes = 0
+            for event in part.events { bytes += RecordLayout.recordSize(of: event, in: part.stream) }
             nextPosition += count
             plans.append(PartPlan(
                 stream: part.stream, events: part.events, firstVersion: firstVersion, firstPosition: firstPosition,
@@ -438,14 +416,22 @@ final class LogWriter: @unchecked Sendable {
     }
 
     private func check(_ part: StreamAppend, state: LogState) -> PartCheck {
-        let positions = state.streams[part.stream] ?? []
+        let entry = state.streams[part.stream]
+        let positions = entry?.positions ?? []
         let current = UInt64(positions.count)
         let expectedBase: UInt64
         switch part.expectedVersion {
         case .exact(let version): expectedBase = version.rawValue
         case .noStream: expectedBase = 0
         case .any, .streamExists:
-            if let retry = recentRetry(part, positions: positions) { return retry }
+            // No version to compare at: a retry is recognised while its call is still
+            // the stream's latest, by the id of its last event.
+            if let entry, entry.lastEventID == part.events[part.events.count - 1].id, current >= UInt64(part.events.count) {
+                return compareIDs(part, after: current - UInt64(part.events.count), positions: positions, state: state)
+                    ?? .failed(.idempotencyConflict(
+                        stream: part.stream,
+                        reason: "the last event id matches the stream's last event, but the events before it differ"))
+            }
             if case .streamExists = part.expectedVersion, current == 0 {
                 return .failed(.wrongExpectedVersion(stream: part.stream, expected: part.expectedVersion, actual: .none))
             }
@@ -457,44 +443,29 @@ final class LogWriter: @unchecked Sendable {
         guard current > expectedBase else { return wrong }
         // The stream moved past the expected version: is this a retry of the call
         // that moved it? Compare the ids written at the versions after it.
-        let count = min(UInt64(part.events.count), current - expectedBase)
+        return compareIDs(part, after: expectedBase, positions: positions, state: state) ?? wrong
+    }
+
+    /// Compares the call's ids with the stream's events after version `base`:
+    /// all equal is a retry, some equal a conflict, none equal nil.
+    private func compareIDs(_ part: StreamAppend, after base: UInt64, positions: [UInt64], state: LogState) -> PartCheck? {
+        let count = min(UInt64(part.events.count), UInt64(positions.count) - base)
         var matches = 0
-        for index in 0..<Int(count) {
-            let position = positions[Int(expectedBase) + index]
-            if eventID(at: position, state: state) == part.events[index].id { matches += 1 }
+        for index in 0..<Int(count) where eventID(at: positions[Int(base) + index], state: state) == part.events[index].id {
+            matches += 1
         }
         if matches == part.events.count {
-            let first = positions[Int(expectedBase)]
-            let last = positions[Int(expectedBase) + part.events.count - 1]
             return .retry(AppendResult(
-                nextExpectedVersion: StreamVersion(expectedBase + UInt64(part.events.count)),
-                firstPosition: GlobalPosition(first), lastPosition: GlobalPosition(last)))
+                nextExpectedVersion: StreamVersion(base + UInt64(part.events.count)),
+                firstPosition: GlobalPosition(positions[Int(base)]),
+                lastPosition: GlobalPosition(positions[Int(base) + part.events.count - 1])))
         }
         if matches > 0 {
             return .failed(.idempotencyConflict(
                 stream: part.stream,
-                reason: "\(matches) of the \(part.events.count) event ids were already written after version \(expectedBase), in the same order, but not all of them"))
+                reason: "\(matches) of the \(part.events.count) event ids were already written after version \(base), but not all of them"))
         }
-        return wrong
-    }
-
-    /// For `.any` and `.streamExists`: recognises a retry of a recent call by its ids.
-    private func recentRetry(_ part: StreamAppend, positions: [UInt64]) -> PartCheck? {
-        guard let first = recentIDs.lookup(part.events[0].id), first.stream == part.stream else { return nil }
-        for (index, event) in part.events.enumerated().dropFirst() {
-            guard let entry = recentIDs.lookup(event.id), entry.stream == part.stream,
-                entry.version == first.version + UInt64(index)
-            else {
-                return .failed(.idempotencyConflict(
-                    stream: part.stream,
-                    reason: "event \(part.events[0].id) was already written at version \(first.version), but the events after it differ"))
-            }
-        }
-        let lastVersion = first.version + UInt64(part.events.count) - 1
-        guard lastVersion <= UInt64(positions.count) else { return nil }
-        return .retry(AppendResult(
-            nextExpectedVersion: StreamVersion(lastVersion), firstPosition: GlobalPosition(first.position),
-            lastPosition: GlobalPosition(positions[Int(lastVersion) - 1])))
+        return nil
     }
 
     /// The id of the event at `position`: from this batch, or read from its

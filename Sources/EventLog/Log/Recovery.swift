@@ -71,13 +71,14 @@ enum Recovery {
                 reading = try SegmentReader.read(
                     file, fileSystem: fileSystem, storeID: configuration.storeID, expectedFirstPosition: nextPosition
                 ) { record in
-                    let version = UInt64(state.streams[record.stream]?.count ?? 0)
+                    let version = state.streams[record.stream]?.version ?? 0
                     guard record.version == version + 1 else {
                         throw EventStoreError.corrupted(
                             file: path, offset: record.offset,
                             reason: "stream '\(record.stream)' jumps from version \(version) to \(record.version)")
                     }
-                    state.streams[record.stream, default: []].append(record.position)
+                    state.streams[record.stream, default: StreamEntry(lastEventID: record.id)].positions.append(record.position)
+                    state.streams[record.stream]!.lastEventID = record.id
                     offsets.append(UInt32(record.offset))
                 }
                 segmentNumber = reading.header.segmentNumber

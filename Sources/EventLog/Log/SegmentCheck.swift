@@ -10,6 +10,7 @@ struct RecoveredRecord {
     let offset: UInt64
     let stream: StreamName
     let version: UInt64
+    let id: UUID
 }
 
 /// The end of an unsealed segment's valid records, and what lies after them.
@@ -84,7 +85,8 @@ enum SegmentReader {
             lastDecodedPosition = view.position
             withUnsafeBytes(of: view.checksum.littleEndian) { recordsChecksum = CRC32C.checksum($0, seed: recordsChecksum) }
             uncommitted.append(RecoveredRecord(
-                position: view.position, offset: offset, stream: StreamName(unchecked: view.streamName), version: view.version))
+                position: view.position, offset: offset, stream: StreamName(unchecked: view.streamName), version: view.version,
+                id: view.id))
             if view.isLastOfCall {
                 for record in uncommitted {
                     do { try onRecord(record) } catch { versionError = (record.offset, String(describing: error)); return false }

@@ -295,7 +295,7 @@ public final class FileEventStore: Sendable {
         try checkOpen()
         let firstIndex = Int(max(version.rawValue, 1) - 1)
         let locations = shared.state.withLock { state -> [RecordLocation] in
-            guard let positions = state.streams[stream], firstIndex < positions.count, maxCount > 0 else { return [] }
+            guard let positions = state.streams[stream]?.positions, firstIndex < positions.count, maxCount > 0 else { return [] }
             var locations: [RecordLocation] = []
             let lastIndex = min(positions.count, firstIndex.addingReportingOverflow(maxCount).overflow ? .max : firstIndex + maxCount)
             locations.reserveCapacity(lastIndex - firstIndex)
