@@ -29,6 +29,8 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     /// Some but not all of the call's event ids were already written at those versions,
     /// so the call is neither a new append nor a retry of an earlier one.
     case idempotencyConflict(stream: StreamName, reason: String)
+    /// The stream was hard-deleted: its name can never be appended to again.
+    case streamDeleted(stream: StreamName)
     /// A file failed a checksum or structural check.
     case corrupted(file: String, offset: UInt64, reason: String)
     /// Another process holds the store's writer lock.
@@ -67,6 +69,8 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
             "Wrong expected version for stream '\(stream)': expected \(expected), but the stream is at version \(actual). Nothing was written; reload the stream and retry."
         case .idempotencyConflict(let stream, let reason):
             "Idempotency conflict on stream '\(stream)': \(reason). Nothing was written; a retry must resend exactly the events of the original call."
+        case .streamDeleted(let stream):
+            "Stream '\(stream)' was hard-deleted; its name can never be used again. Append to a new stream name."
         case .corrupted(let file, let offset, let reason):
             "Corruption in \(file) at byte offset \(offset): \(reason). Run 'eventlog verify --store DIR' for a full report; the store refuses writes until it is repaired."
         case .storeLocked(let path):

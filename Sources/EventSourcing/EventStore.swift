@@ -1,0 +1,182 @@
+// The contract between a domain layer and the store under it. The file store
+// (EventLog.FileEventStore) and InMemoryEventStore both implement it, and the
+// EventStoreConformance suite checks every rule stated here against both.
+import Foundation
+
+/// An append-only store of events in streams, with a global order.
+///
+/// Rules every implementation keeps (the conformance suite checks each):
+/// - Stream versions are 1-based and dense; global positions are 1-based, dense at
+///   append time, never reused and never changed.
+/// - An append call is atomic (all its events, in all its streams, or none) and is
+///   checked against each part's ``ExpectedVersion`` first; a mismatch throws
+///   ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)`` carrying the
+///   stream's current version, and writes nothing.
+/// - Appending the same event ids again at the expected version they were first
+///   written with returns the original result and writes nothing; ids that partly
+///   match throw ``EventStoreError/idempotencyConflict(stream:reason:)``.
+/// - An event is visible to reads and subscriptions once its append returned, and
+///   only then.
+/// - Subscriptions deliver every matching event from their start, in position
+///   order, with no gap and no duplicate, then follow new events live.
+/// - Truncated and deleted events disappear from every read and subscription at
+///   once; positions of the remaining events do not change.
+public protocol EventStore: Sendable {
+    /// Appends `events` to `stream` as one atomic unit.
+    /// - Throws: ``EventStoreError`` (wrong expected version, idempotency conflict,
+    ///   invalid input, a deleted stream, a closed store).
+    func append(_ events: [EventData], to stream: StreamName, expectedVersion: ExpectedVersion) async throws -> AppendResult
+
+    /// Appends to several streams as one atomic unit; each part has its own expected version.
+    /// - Returns: One result per part, in order.
+    func append(_ parts: [StreamAppend]) async throws -> [AppendResult]
+
+    /// Reads up to `maxCount` events of `stream`, starting at version `from` and going
+    /// `direction`. Use ``StreamVersion/end`` with `.backward` to start at the last
+    /// event. A stream with no (visible) events reads as empty.
+    func readStream(
+        _ stream: StreamName, from version: StreamVersion, direction: ReadDirection, maxCount: Int
+    ) async throws -> [RecordedEvent]
+
+    /// Reads up to `maxCount` events of the whole log, starting at `position` and going
+    /// `direction`. Use ``GlobalPosition/end`` with `.backward` to start at the last event.
+    func readAll(from position: GlobalPosition, direction: ReadDirection, maxCount: Int) async throws -> [RecordedEvent]
+
+    /// The stream's current version: its last event's version, 0 if it never had one.
+    /// Truncation and soft deletion do not lower it.
+    func streamVersion(_ stream: StreamName) async throws -> StreamVersion
+
+    /// The last position written (0 for an empty store).
+    func lastPosition() async throws -> GlobalPosition
+
+    /// The first position whose event was appended at or after `timestamp`, or nil if none was.
+    func firstPosition(atOrAfter timestamp: Date) async throws -> GlobalPosition?
+
+    /// Every event matching `filter` from `position` on (history, then live).
+    func subscribeToAll(from position: GlobalPosition, filter: EventFilter) -> EventSubscription
+
+    /// Every event of `stream` from `version` on (history, then live).
+    func subscribe(to stream: StreamName, from version: StreamVersion) -> EventSubscription
+
+    /// Stores `snapshot` as the latest for its stream, replacing any earlier one.
+    func saveSnapshot(_ snapshot: Snapshot) async throws
+
+    /// The latest snapshot of `stream`, or nil. A damaged snapshot is reported as nil
+    /// (callers fall back to replaying events), never returned.
+    func loadSnapshot(of stream: StreamName) async throws -> Snapshot?
+
+    /// Deletes `stream`. Soft (`hard == false`): its events disappear from reads, and
+    /// appending again continues at the next version. Hard: a tombstone; the stream
+    /// name can never be appended to again (``EventStoreError/streamDeleted(stream:)``).
+    func deleteStream(_ stream: StreamName, expectedVersion: ExpectedVersion, hard: Bool) async throws
+
+    /// Makes the events of `stream` before `version` disappear from reads.
+    func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws
+}
+
+extension EventStore {
+    /// Appends with `.any` expected version.
+    @discardableResult
+    public func append(_ events: [EventData], to stream: StreamName) async throws -> AppendResult {
+        try await append(events, to: stream, expectedVersion: .any)
+    }
+
+    /// Reads a whole stream forward.
+    public func readStream(_ stream: StreamName) async throws -> [RecordedEvent] {
+        try await readStream(stream, from: 1, direction: .forward, maxCount: .max)
+    }
+
+    /// Reads the whole log forward.
+    public func readAll() async throws -> [RecordedEvent] {
+        try await readAll(from: .start, direction: .forward, maxCount: .max)
+    }
+}
+
+extension StreamVersion {
+    /// "The last version", for backward reads.
+    public static let end = StreamVersion(UInt64.max)
+}
+
+extension GlobalPosition {
+    /// "The last position", for backward reads.
+    public static let end = GlobalPosition(UInt64.max)
+}
+
+/// Which events a subscription or filtered read delivers. Empty sets mean "any".
+public struct EventFilter: Sendable, Hashable {
+    /// Only these streams (empty: any stream).
+    public var streams: Set<StreamName>
+    /// Only streams of these categories (the part of the name before the first `-`).
+    public var categories: Set<String>
+    /// Only these event types.
+    public var eventTypes: Set<String>
+
+    /// A filter; every argument empty means every event.
+    public init(streams: Set<StreamName> = [], categories: Set<String> = [], eventTypes: Set<String> = []) {
+        self.streams = streams
+        self.categories = categories
+        self.eventTypes = eventTypes
+    }
+
+    /// Every event.
+    public static let all = EventFilter()
+
+    /// Whether `event` passes the filter.
+    public func matches(_ event: RecordedEvent) -> Bool {
+        (streams.isEmpty || streams.contains(event.stream))
+            && (categories.isEmpty || categories.contains(event.stream.category))
+            && (eventTypes.isEmpty || eventTypes.contains(event.type))
+    }
+}
+
+/// A stream's saved state at a version, so an aggregate loads without replaying
+/// every event.
+public struct Snapshot: Sendable, Hashable {
+    /// The stream it summarises.
+    public var stream: StreamName
+    /// The stream version the state reflects (events after it are replayed on top).
+    public var version: StreamVersion
+    /// The version of the state's own encoding, for migrating old snapshots.
+    public var schemaVersion: Int
+    /// The encoded state.
+    public var state: Data
+
+    /// Creates a snapshot.
+    public init(stream: StreamName, version: StreamVersion, schemaVersion: Int = 1, state: Data) {
+        self.stream = stream
+        self.version = version
+        self.schemaVersion = schemaVersion
+        self.state = state
+    }
+}
+
+/// A catch-up subscription: the matching history first, then live events, pulled
+/// one at a time at the subscriber's own pace (nothing is buffered without bound).
+///
+/// Iteration ends (returns nil) when the subscribing task is cancelled; it throws
+/// ``EventStoreError/closed`` when the store closes.
+public struct EventSubscription: AsyncSequence, Sendable {
+    public typealias Element = RecordedEvent
+
+    private let makePuller: @Sendable () -> any EventPuller
+
+    /// Creates a subscription from a factory of pullers (one per iteration).
+    public init(_ makePuller: @escaping @Sendable () -> any EventPuller) {
+        self.makePuller = makePuller
+    }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(puller: makePuller()) }
+
+    /// Pulls the next event from the store.
+    public struct Iterator: AsyncIteratorProtocol {
+        let puller: any EventPuller
+        public mutating func next() async throws -> RecordedEvent? { try await puller.next() }
+    }
+}
+
+/// What a store implements to feed a subscription.
+public protocol EventPuller: AnyObject {
+    /// The next event, waiting for one if the subscriber has caught up; nil once
+    /// cancelled.
+    func next() async throws -> RecordedEvent?
+}
