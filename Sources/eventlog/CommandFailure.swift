@@ -76,7 +76,7 @@ extension ExitCode {
             self = .corruption
         case .storeLocked:
             self = .storeLocked
-        case .idempotencyConflict, .closed, .readOnly, .writerFailed, .io, .incompatibleStore:
+        case .idempotencyConflict, .streamDeleted, .closed, .readOnly, .writerFailed, .io, .incompatibleStore:
             self = .failure
         }
     }
