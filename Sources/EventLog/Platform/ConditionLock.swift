@@ -64,6 +64,9 @@ enum Clock {
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
+    /// Lets another thread run on this core (a spinning thread's courtesy).
+    static func yieldProcessor() { sched_yield() }
+
     /// Blocks the calling thread (not for the cooperative pool's hot paths).
     static func sleep(nanoseconds: UInt64) {
         var remaining = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
