@@ -50,7 +50,7 @@ enum EventLineDecoder {
         guard let dataValue = fields["data"] else {
             throw .invalidInput("\(place) has no \"data\"; give each event a JSON value as data (null or {} if it has none)")
         }
-        var id = UUID()
+        var id = EventID.make()
         switch fields["id"] {
         case nil, is NSNull:
             break
