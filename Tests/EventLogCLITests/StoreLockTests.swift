@@ -26,7 +26,7 @@ import Testing
             #expect(read.status == 0, "\(read)")
             let events = try JSONLines.objects(read.standardOutput)
             #expect(events.map { $0["type"] as? String } == ["OrderCreated"])
-            #expect(store.version(of: "order-1") == 1)
+            #expect(try store.version(of: "order-1") == 1)
         } catch {
             try? await store.close()
             throw error

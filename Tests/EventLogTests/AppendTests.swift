@@ -31,7 +31,7 @@ func withStore(
             #expect(third == AppendResult(nextExpectedVersion: 3, firstPosition: 4, lastPosition: 4))
             #expect(try store.readAll().map(\.position.rawValue) == [1, 2, 3, 4])
             #expect(try store.readStream("a-1").map(\.version.rawValue) == [1, 2, 3])
-            #expect(store.version(of: "a-1") == 3)
+            #expect(try store.version(of: "a-1") == 3)
             #expect(store.lastPosition == 4)
         }
     }
@@ -53,7 +53,7 @@ func withStore(
             }
             try await store.append([event()], to: "s-1", expectedVersion: .streamExists)
             try await store.append([event()], to: "s-1", expectedVersion: .any)
-            #expect(store.version(of: "s-1") == 3)
+            #expect(try store.version(of: "s-1") == 3)
             #expect(store.lastPosition == 3, "failed appends wrote nothing")
         }
     }
@@ -68,7 +68,7 @@ func withStore(
                 return await group.reduce(into: [Bool]()) { $0.append($1) }
             }
             #expect(outcomes.filter { $0 }.count == 1)
-            #expect(store.version(of: "race-1") == 2)
+            #expect(try store.version(of: "race-1") == 2)
         }
     }
 }
@@ -212,7 +212,7 @@ func withStore(
                     StreamAppend(stream: "m-2", expectedVersion: .noStream, events: [event()]),
                 ])
             }
-            #expect(store.version(of: "m-1") == 0)
+            #expect(try store.version(of: "m-1") == 0)
             let results = try await store.append([
                 StreamAppend(stream: "m-1", expectedVersion: .noStream, events: [event(), event()]),
                 StreamAppend(stream: "m-2", expectedVersion: .exact(1), events: [event()]),

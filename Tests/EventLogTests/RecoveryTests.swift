@@ -6,10 +6,15 @@ import Testing
 
 /// Builds a store with `calls` append calls of two events each, closes it, and
 /// returns the active segment's path and where its last call begins and ends.
-func storeWithCalls(_ folder: TemporaryDirectory, calls: Int) async throws -> (segment: String, lastCallStart: Int, end: Int) {
+/// Unless `keepCheckpoint`, the index checkpoint written at close is removed, as
+/// after a crash: the next open then reads the whole active segment.
+func storeWithCalls(
+    _ folder: TemporaryDirectory, calls: Int, keepCheckpoint: Bool = false
+) async throws -> (segment: String, lastCallStart: Int, end: Int) {
     let store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 1 << 20))
     for n in 0..<calls { try await store.append([event("A", n), event("B", n)], to: StreamName("t-\(n % 2)")) }
     try await store.close()
+    if !keepCheckpoint { try removeIndexFiles(folder.path) }
     let segment = try #require(try segmentFiles(folder.path).last)
     // Walk the records to find the call boundaries.
     let content = try bytes(of: segment)
@@ -73,6 +78,28 @@ func storeWithCalls(_ folder: TemporaryDirectory, calls: Int) async throws -> (s
         #expect(report.problems.map(\.offset) == [UInt64(SegmentHeader.size)])
     }
 
+    @Test func damageBehindACheckpointIsCaughtWhenRead() async throws {
+        // A clean close leaves an index checkpoint, so the next open does not read
+        // the records it covers; reads and verify still check every checksum.
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (segment, _, _) = try await storeWithCalls(folder, calls: 3, keepCheckpoint: true)
+        var damaged = try bytes(of: segment)
+        damaged[SegmentHeader.size + RecordLayout.headerSize + 3] ^= 0x01
+        try write(damaged, to: segment)
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(store.openReport.scannedRecords == 0, "open used the checkpoint")
+        #expect {
+            try store.readAll()
+        } throws: { error in
+            guard case .corrupted(let file, let offset, _) = error as? EventStoreError else { return false }
+            return file == segment && offset == UInt64(SegmentHeader.size)
+        }
+        #expect(throws: EventStoreError.self) { try store.readStream("t-0") }
+        #expect(try FileEventStore.verify(directory: folder.path).problems.count == 1)
+        try await store.close()
+    }
+
     @Test func aZeroedRecordInTheMiddleIsCorruptionNotAnEnd() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
@@ -92,14 +119,32 @@ func storeWithCalls(_ folder: TemporaryDirectory, calls: Int) async throws -> (s
         try await store.close()
         let sealed = try segmentFiles(folder.path)[0]
         let pristine = try bytes(of: sealed)
-        // A record header byte, a footer byte, a segment header byte.
-        for index in [SegmentHeader.size + 9, pristine.count - 40, 20] {
+        // A record byte: sealed segments are trusted through their footer and index
+        // at open, so the damage surfaces when the record is read (and in verify).
+        var damaged = pristine
+        damaged[SegmentHeader.size + 9] ^= 0x40
+        try write(damaged, to: sealed)
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect {
+            try reopened.readAll()
+        } throws: { error in
+            guard case .corrupted(let file, let offset, _) = error as? EventStoreError else { return false }
+            return file == sealed && offset == UInt64(SegmentHeader.size)
+        }
+        try await reopened.close()
+        // A footer byte or a segment header byte: refused at open.
+        for index in [pristine.count - 40, 20] {
             var damaged = pristine
             damaged[index] ^= 0x40
             try write(damaged, to: sealed)
             #expect(throws: EventStoreError.self, "byte \(index)") {
                 try FileEventStore.open(directory: folder.path, options: testOptions())
             }
+        }
+        for index in [SegmentHeader.size + 9, pristine.count - 40, 20] {
+            var damaged = pristine
+            damaged[index] ^= 0x40
+            try write(damaged, to: sealed)
             let report = try FileEventStore.verify(directory: folder.path)
             #expect(report.problems.count == 1, "byte \(index)")
             #expect(report.problems.first?.file == sealed)

@@ -1,45 +1,44 @@
 // What readers may see of the log, guarded by one mutex that is held only for
-// lookups and for the writer's publish step, never across I/O (the one
-// exception, an idempotency check reading a few ids, is documented there).
+// lookups and for the writer's publish step, never across I/O.
 import EventSourcing
 import Foundation
 
-/// A segment as readers see it: its file, and where each visible record starts.
-struct SegmentEntry {
+/// A sealed segment: immutable records and their index (file or memory).
+struct SealedEntry {
     let segment: Segment
-    /// Offset of each visible record, indexed by `position - segment.firstPosition`.
-    var offsets: [UInt32]
-    /// End of the visible records.
-    var recordsEnd: UInt64
-    var isSealed: Bool
+    let lastPosition: UInt64
+    let recordsEnd: UInt64
+    var index: SealedIndex
 
-    var lastPosition: UInt64 { segment.firstPosition + UInt64(offsets.count) - 1 }
+    var recordCount: Int { Int(lastPosition + 1 - segment.firstPosition) }
+}
+
+/// The segment being appended to, as readers see it: only acknowledged records.
+struct ActiveEntry {
+    let segment: Segment
+    var index: MemoryIndex
 }
 
 /// The shared state of an open log.
 ///
-/// Invariants (DESIGN.md, "Invariants"): `visibleEnd` only grows; every position
-/// `1...visibleEnd` has an entry in exactly one segment; a stream's positions are
-/// ascending, and its version is their count.
+/// Invariants (DESIGN.md, "Invariants"): `visibleEnd` only grows; positions
+/// `1...visibleEnd` are each in exactly one segment, sealed segments in position
+/// order before the active one; only acknowledged records are indexed here.
 struct LogState {
-    var segments: [SegmentEntry] = []
-    /// The last position readers may see (0: none). Only acknowledged events are visible.
+    var sealed: [SealedEntry] = []
+    var active: ActiveEntry?
+    /// The last position readers may see (0: none).
     var visibleEnd: UInt64 = 0
-    /// Each stream's events. The writer appends here when it accepts a call, before
-    /// the call is durable, so positions past `visibleEnd` are in flight and readers
-    /// skip them.
-    var streams: [StreamName: StreamEntry] = [:]
 
-    /// Index into `segments` of the segment holding `position`.
-    func segmentIndex(holding position: UInt64) -> Int? {
+    /// Index into `sealed` of the segment holding `position`, if a sealed one does.
+    func sealedIndex(holding position: UInt64) -> Int? {
         var low = 0
-        var high = segments.count - 1
+        var high = sealed.count - 1
         while low <= high {
             let middle = (low + high) / 2
-            let entry = segments[middle]
-            if position < entry.segment.firstPosition {
+            if position < sealed[middle].segment.firstPosition {
                 high = middle - 1
-            } else if position > entry.lastPosition {
+            } else if position > sealed[middle].lastPosition {
                 low = middle + 1
             } else {
                 return middle
@@ -48,38 +47,15 @@ struct LogState {
         return nil
     }
 
-    /// The segment and offset of a visible record.
-    func location(of position: UInt64) -> RecordLocation? {
-        guard position >= 1, position <= visibleEnd, let index = segmentIndex(holding: position) else { return nil }
-        let entry = segments[index]
-        let offset = UInt64(entry.offsets[Int(position - entry.segment.firstPosition)])
-        return RecordLocation(segment: entry.segment, offset: offset, recordsEnd: entry.recordsEnd, position: position)
-    }
-
-    /// A stream's visible version: how many of its events are visible.
-    func visibleVersion(of stream: StreamName) -> UInt64 {
-        guard let positions = streams[stream]?.positions else { return 0 }
-        var count = positions.count
-        while count > 0 && positions[count - 1] > visibleEnd { count -= 1 }
-        return UInt64(count)
-    }
+    var segmentCount: Int { sealed.count + (active == nil ? 0 : 1) }
 }
 
-/// One stream in memory.
-struct StreamEntry {
-    /// Global positions of the stream's events; version N is at index N - 1.
-    var positions: [UInt64] = []
-    /// Id of the stream's last event: recognises a retried `.any` append of the
-    /// stream's latest call without reading the log.
-    var lastEventID: UUID
-
-    var version: UInt64 { UInt64(positions.count) }
-}
-
-/// Where a record lives.
+/// Where a record lives, and what it must say about itself.
 struct RecordLocation {
     let segment: Segment
     let offset: UInt64
     let recordsEnd: UInt64
     let position: UInt64
+    /// The stream version the record must carry (0: not checked).
+    let version: UInt64
 }

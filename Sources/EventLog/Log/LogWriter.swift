@@ -75,22 +75,36 @@ final class LogWriter: @unchecked Sendable {
     private var nextPosition: UInt64
     private var lastTimestamp: Int64 = 0
     private var buffer = ByteBuffer(capacity: 1 << 20)
-    private var scanner: RecordScanner
     private var unsyncedSinceNanoseconds: UInt64?
-    /// Visible-state changes of the batch being written, published after its sync.
-    private var touched: [SegmentEntry] = []
-    /// Ids of the batch's accepted events, by `position - batchFirstPosition`.
-    private var batchIDs: [UUID] = []
+    private var heads: StreamHeads
+    private let reader: LogReader
+    private let cache: IndexCache
+    /// Records of the batch being written, per segment, published after its sync.
+    private var touched: [TouchedSegment] = []
+    /// The batch's accepted events per stream, for retries within one batch.
+    private var batchEvents: [StreamName: [(version: UInt64, id: UUID, position: UInt64)]] = [:]
     private var batchFirstPosition: UInt64 = 0
 
     private let statistics = Mutex(WriterStatistics())
 
-    init(configuration: LogConfiguration, shared: SharedLog, active: ActiveSegment, nextPosition: UInt64) {
+    /// One segment's share of a batch.
+    private struct TouchedSegment {
+        let segment: Segment
+        var records: [PendingRecord] = []
+        var isSealed = false
+    }
+
+    init(
+        configuration: LogConfiguration, shared: SharedLog, cache: IndexCache, active: ActiveSegment, nextPosition: UInt64,
+        streamCacheCapacity: Int
+    ) {
         self.configuration = configuration
         self.shared = shared
+        self.cache = cache
         self.active = active
         self.nextPosition = nextPosition
-        self.scanner = RecordScanner(fileSystem: configuration.fileSystem, capacity: 64 * 1024)
+        self.heads = StreamHeads(capacity: streamCacheCapacity)
+        self.reader = LogReader(shared: shared, fileSystem: configuration.fileSystem)
     }
 
     /// Starts the writer thread.
@@ -184,7 +198,10 @@ final class LogWriter: @unchecked Sendable {
             }
             batch.removeAll(keepingCapacity: true)
             if !failed { syncIfDue(force: stopping) }
-            if stopping { break }
+            if stopping {
+                if failureReason == nil { writeCheckpoint() }
+                break
+            }
         }
         queue.lock()
         hasExited = true
@@ -228,32 +245,41 @@ final class LogWriter: @unchecked Sendable {
         var outcomes = [Result<[AppendResult], EventStoreError>?](repeating: nil, count: batch.count)
         var accepted: [(request: Int, plans: [PartPlan])] = []
         batchFirstPosition = nextPosition
-        batchIDs.removeAll(keepingCapacity: true)
+        batchEvents.removeAll(keepingCapacity: true)
         let timestamp = max(Clock.wallMicroseconds(), lastTimestamp)
         lastTimestamp = timestamp
 
-        // 1. Decide every call against the stream versions, including calls
-        //    accepted earlier in this batch.
-        shared.state.withLock { state in
-            for (index, append) in batch.enumerated() {
-                switch decide(append.parts, state: &state) {
-                case .accepted(let plans): accepted.append((index, plans))
-                case .finished(let outcome): outcomes[index] = outcome
+        // 1. Decide every call against the stream heads, including calls accepted
+        //    earlier in this batch. Heads missing from the cache come from the indexes.
+        do {
+            for append in batch {
+                for part in append.parts where heads.head(of: part.stream) == nil {
+                    heads.set(try reader.streamHead(part.stream) ?? StreamHead(version: 0, lastEventID: nil), for: part.stream)
                 }
+            }
+        } catch {
+            fail(error, resuming: batch)
+            return
+        }
+        for (index, append) in batch.enumerated() {
+            switch decide(append.parts) {
+            case .accepted(let plans): accepted.append((index, plans))
+            case .finished(let outcome): outcomes[index] = outcome
             }
         }
 
         // 2. Encode and write, rolling segments between calls, never inside one.
         touched.removeAll(keepingCapacity: true)
-        touched.append(
-            SegmentEntry(segment: active.segment, offsets: [], recordsEnd: active.writeEnd, isSealed: false))
+        touched.append(TouchedSegment(segment: active.segment))
         buffer.removeAll()
+        var sealedInBatch: [Segment] = []
         do {
             for (_, plans) in accepted {
                 let callBytes = plans.reduce(0) { $0 + $1.encodedBytes }
                 let projectedEnd = active.writeEnd + UInt64(buffer.count + callBytes + SegmentFooter.size)
                 if projectedEnd > configuration.segmentSizeBytes && active.recordCount > 0 {
                     try flush()
+                    sealedInBatch.append(active.segment)
                     try roll(nextFirstPosition: plans[0].firstPosition)
                 }
                 encode(plans, timestamp: timestamp)
@@ -275,22 +301,10 @@ final class LogWriter: @unchecked Sendable {
 
         // 3. Publish: the events become visible only now, after their sync.
         let lastWritten = nextPosition - 1
-        shared.state.withLock { state in
-            for change in touched {
-                if let index = state.segments.lastIndex(where: { $0.segment === change.segment }) {
-                    state.segments[index].offsets.append(contentsOf: change.offsets)
-                    state.segments[index].recordsEnd = change.recordsEnd
-                    state.segments[index].isSealed = change.isSealed
-                } else {
-                    state.segments.append(change)
-                }
-            }
-            assert(lastWritten >= state.visibleEnd, "visible end only grows")
-            state.visibleEnd = lastWritten
-        }
+        publish(lastWritten: lastWritten)
         statistics.withLock {
             $0.batches += 1
-            $0.eventsWritten += UInt64(lastWritten + 1 - batchFirstPosition)
+            $0.eventsWritten += lastWritten + 1 - batchFirstPosition
             $0.appendsAcknowledged += UInt64(batch.count)
         }
 
@@ -302,16 +316,64 @@ final class LogWriter: @unchecked Sendable {
             case .failure(let error): append.continuation.resume(throwing: error)
             }
         }
+        heads.trim()
+
+        // 5. Index files of the segments sealed in this batch, off the appenders' path.
+        for segment in sealedInBatch { writeIndexFile(of: segment) }
+    }
+
+    private func publish(lastWritten: UInt64) {
+        shared.state.withLock { state in
+            for change in touched {
+                if state.active?.segment !== change.segment {
+                    state.active = ActiveEntry(segment: change.segment, index: MemoryIndex(firstPosition: change.segment.firstPosition))
+                }
+                for record in change.records { state.active!.index.append(record) }
+                if change.isSealed, let sealed = state.active {
+                    state.sealed.append(SealedEntry(
+                        segment: sealed.segment, lastPosition: sealed.index.lastPosition, recordsEnd: sealed.index.recordsEnd,
+                        index: SealedIndex(memory: sealed.index)))
+                    state.active = nil
+                }
+            }
+            assert(lastWritten >= state.visibleEnd, "visible end only grows")
+            state.visibleEnd = lastWritten
+        }
+    }
+
+    /// Writes a sealed segment's index file and swaps it in for the in-memory index.
+    /// Index files are derived data: a failure leaves the in-memory index in place
+    /// (the next open rebuilds the file) and does not stop the writer.
+    private func writeIndexFile(of segment: Segment) {
+        guard let index = shared.state.withLock({ state in
+            state.sealed.last(where: { $0.segment === segment })?.index.memoryIndex
+        }) else { return }
+        guard let written = try? IndexWriter.write(index, isPartial: false, configuration: configuration, cache: cache) else {
+            return
+        }
+        shared.state.withLock { state in
+            if let position = state.sealed.lastIndex(where: { $0.segment === segment }) { state.sealed[position].index = written }
+        }
+    }
+
+    /// On close: the active segment's index as a checkpoint, so the next open reads
+    /// it instead of scanning the segment.
+    private func writeCheckpoint() {
+        guard let index = shared.state.withLock({ $0.active?.index }), index.recordCount > 0 else { return }
+        _ = try? IndexWriter.write(index, isPartial: true, configuration: configuration, cache: cache)
     }
 
     private func encode(_ plans: [PartPlan], timestamp: Int64) {
         for (partIndex, plan) in plans.enumerated() {
+            let hash = StreamHash.of(plan.stream.rawValue)
+            let category = plan.stream.category
             for (eventIndex, event) in plan.events.enumerated() {
                 let position = plan.firstPosition + UInt64(eventIndex)
+                let version = plan.firstVersion + UInt64(eventIndex)
                 let offset = active.writeEnd + UInt64(buffer.count)
                 let isLast = partIndex == plans.count - 1 && eventIndex == plan.events.count - 1
                 let length = RecordEncoder.append(
-                    event, stream: plan.stream, position: position, version: plan.firstVersion + UInt64(eventIndex),
+                    event, stream: plan.stream, position: position, version: version,
                     timestampMicroseconds: timestamp, isLastOfCall: isLast, to: &buffer)
                 let crc = buffer.withBytes(from: buffer.count - length, to: buffer.count) {
                     $0.loadLE(UInt32.self, at: RecordLayout.crcOffset)
@@ -320,8 +382,9 @@ final class LogWriter: @unchecked Sendable {
                     active.recordsChecksum = CRC32C.checksum($0, seed: active.recordsChecksum)
                 }
                 active.recordCount += 1
-                touched[touched.count - 1].offsets.append(UInt32(offset))
-                touched[touched.count - 1].recordsEnd = offset + UInt64(length)
+                touched[touched.count - 1].records.append(PendingRecord(
+                    offset: offset, length: length, checksum: crc, position: position, streamHash: hash, version: version,
+                    type: event.type, category: category, timestampMicroseconds: timestamp))
             }
         }
     }
@@ -352,7 +415,7 @@ final class LogWriter: @unchecked Sendable {
             configuration: configuration, number: active.segment.number + 1, firstPosition: nextFirstPosition)
         active = ActiveSegment(
             segment: segment, writeEnd: UInt64(SegmentHeader.size), recordCount: 0, recordsChecksum: 0)
-        touched.append(SegmentEntry(segment: segment, offsets: [], recordsEnd: active.writeEnd, isSealed: false))
+        touched.append(TouchedSegment(segment: segment))
     }
 
     private func countSync() { statistics.withLock { $0.syncs += 1 } }
@@ -400,10 +463,10 @@ final class LogWriter: @unchecked Sendable {
         case failed(EventStoreError)
     }
 
-    private func decide(_ parts: [StreamAppend], state: inout LogState) -> Decision {
+    private func decide(_ parts: [StreamAppend]) -> Decision {
         var checks: [PartCheck] = []
         checks.reserveCapacity(parts.count)
-        for part in parts { checks.append(check(part, state: state)) }
+        for part in parts { checks.append(check(part)) }
 
         for check in checks { if case .failed(let error) = check { return .finished(.failure(error)) } }
         let retries = checks.compactMap { check -> AppendResult? in
@@ -421,15 +484,11 @@ final class LogWriter: @unchecked Sendable {
         for part in parts {
             let count = UInt64(part.events.count)
             let firstPosition = nextPosition
-            let lastEventID = part.events[part.events.count - 1].id
-            let firstVersion: UInt64
-            if state.streams[part.stream] == nil {
-                state.streams[part.stream] = StreamEntry(lastEventID: lastEventID)
+            let firstVersion = heads.head(of: part.stream)!.version + 1
+            heads.set(StreamHead(version: firstVersion + count - 1, lastEventID: part.events[part.events.count - 1].id), for: part.stream)
+            for (index, event) in part.events.enumerated() {
+                batchEvents[part.stream, default: []].append((firstVersion + UInt64(index), event.id, firstPosition + UInt64(index)))
             }
-            firstVersion = state.streams[part.stream]!.version + 1
-            state.streams[part.stream]!.positions.append(contentsOf: firstPosition..<(firstPosition + count))
-            state.streams[part.stream]!.lastEventID = lastEventID
-            for event in part.events { batchIDs.append(event.id) }
             var bytes = 0
             for event in part.events { bytes += RecordLayout.recordSize(of: event, in: part.stream) }
             nextPosition += count
@@ -440,10 +499,9 @@ final class LogWriter: @unchecked Sendable {
         return .accepted(plans)
     }
 
-    private func check(_ part: StreamAppend, state: LogState) -> PartCheck {
-        let entry = state.streams[part.stream]
-        let positions = entry?.positions ?? []
-        let current = UInt64(positions.count)
+    private func check(_ part: StreamAppend) -> PartCheck {
+        let head = heads.head(of: part.stream)!
+        let current = head.version
         let expectedBase: UInt64
         switch part.expectedVersion {
         case .exact(let version): expectedBase = version.rawValue
@@ -451,8 +509,8 @@ final class LogWriter: @unchecked Sendable {
         case .any, .streamExists:
             // No version to compare at: a retry is recognised while its call is still
             // the stream's latest, by the id of its last event.
-            if let entry, entry.lastEventID == part.events[part.events.count - 1].id, current >= UInt64(part.events.count) {
-                return compareIDs(part, after: current - UInt64(part.events.count), positions: positions, state: state)
+            if head.lastEventID == part.events[part.events.count - 1].id, current >= UInt64(part.events.count) {
+                return compareIDs(part, after: current - UInt64(part.events.count))
                     ?? .failed(.idempotencyConflict(
                         stream: part.stream,
                         reason: "the last event id matches the stream's last event, but the events before it differ"))
@@ -468,22 +526,19 @@ final class LogWriter: @unchecked Sendable {
         guard current > expectedBase else { return wrong }
         // The stream moved past the expected version: is this a retry of the call
         // that moved it? Compare the ids written at the versions after it.
-        return compareIDs(part, after: expectedBase, positions: positions, state: state) ?? wrong
+        return compareIDs(part, after: expectedBase) ?? wrong
     }
 
     /// Compares the call's ids with the stream's events after version `base`:
     /// all equal is a retry, some equal a conflict, none equal nil.
-    private func compareIDs(_ part: StreamAppend, after base: UInt64, positions: [UInt64], state: LogState) -> PartCheck? {
-        let count = min(UInt64(part.events.count), UInt64(positions.count) - base)
+    private func compareIDs(_ part: StreamAppend, after base: UInt64) -> PartCheck? {
+        let written = writtenEvents(of: part.stream, after: base, count: part.events.count)
         var matches = 0
-        for index in 0..<Int(count) where eventID(at: positions[Int(base) + index], state: state) == part.events[index].id {
-            matches += 1
-        }
+        for (index, event) in written.enumerated() where event.id == part.events[index].id { matches += 1 }
         if matches == part.events.count {
             return .retry(AppendResult(
                 nextExpectedVersion: StreamVersion(base + UInt64(part.events.count)),
-                firstPosition: GlobalPosition(positions[Int(base)]),
-                lastPosition: GlobalPosition(positions[Int(base) + part.events.count - 1])))
+                firstPosition: GlobalPosition(written[0].position), lastPosition: GlobalPosition(written[written.count - 1].position)))
         }
         if matches > 0 {
             return .failed(.idempotencyConflict(
@@ -493,20 +548,19 @@ final class LogWriter: @unchecked Sendable {
         return nil
     }
 
-    /// The id of the event at `position`: from this batch, or read from its
-    /// segment. The read happens under the log lock; it is rare (only when a call
-    /// names a version older than the stream's) and reads one small record.
-    private func eventID(at position: UInt64, state: LogState) -> UUID? {
-        if position >= batchFirstPosition {
-            let index = Int(position - batchFirstPosition)
-            return index < batchIDs.count ? batchIDs[index] : nil
+    /// Ids and positions of up to `count` events of `stream` after version `base`:
+    /// from this batch, or read back from the log (rare: only for a call naming a
+    /// version older than the stream's, or a retried `.any` call).
+    private func writtenEvents(of stream: StreamName, after base: UInt64, count: Int) -> [(id: UUID, position: UInt64)] {
+        var result: [(id: UUID, position: UInt64)] = []
+        let visible = (try? reader.readStream(stream, from: base + 1, direction: .forward, maxCount: count)) ?? []
+        for event in visible where event.version.rawValue == base + 1 + UInt64(result.count) {
+            result.append((event.id, event.position.rawValue))
         }
-        guard let location = state.location(of: position) else { return nil }
-        let result = try? scanner.readRecord(
-            location.segment.file, at: location.offset, end: location.recordsEnd, position: position
-        ) { $0.id }
-        if case .success(let id) = result { return id }
-        return nil
+        for event in batchEvents[stream] ?? [] where result.count < count && event.version == base + 1 + UInt64(result.count) {
+            result.append((event.id, event.position))
+        }
+        return result
     }
 }
 

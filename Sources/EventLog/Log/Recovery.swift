@@ -1,9 +1,9 @@
-// Opening a log: read the segments back, rebuild the in-memory index, and (for a
-// writer) repair a torn tail so appends continue on a clean end. DESIGN.md,
+// Opening a log: trust sealed segments through their footers and index files,
+// load the active segment's index checkpoint, scan only the tail after it, and
+// (for a writer) repair a torn tail so appends continue on a clean end. DESIGN.md,
 // "Recovery", states the rules this implements.
 import EventSourcing
 import Foundation
-import Synchronization
 
 /// A torn tail that recovery discarded (or, read-only, ignored).
 public struct TornTail: Sendable, Hashable, CustomStringConvertible {
@@ -27,12 +27,14 @@ public struct OpenReport: Sendable, Hashable {
     public var tornTail: TornTail?
     /// Segment files removed because their creation never completed.
     public var removedIncompleteSegments: [String] = []
+    /// Index files that were missing or damaged and were rebuilt from their segments.
+    public var rebuiltIndexes: [String] = []
     /// Segment files in the store.
     public var segmentCount = 0
     /// The last global position (0 for an empty store).
     public var lastPosition: UInt64 = 0
-    /// Streams in the store.
-    public var streamCount = 0
+    /// Records of the active segment read at open (after its index checkpoint).
+    public var scannedRecords: UInt64 = 0
     /// How long opening took, in milliseconds.
     public var openMilliseconds = 0.0
 }
@@ -45,44 +47,43 @@ struct RecoveredLog {
     var report: OpenReport
 }
 
+/// Index file names: the segment's name with `.idx`.
+enum IndexFileName {
+    static func path(directory: String, firstPosition: UInt64) -> String {
+        let segment = SegmentFileName.name(firstPosition: firstPosition)
+        return directory + "/" + segment.dropLast(SegmentFileName.suffix.count) + ".idx"
+    }
+}
+
 enum Recovery {
-    /// Reads every segment in `configuration.directory` in order. A writer
+    /// Opens every segment in `configuration.directory` in order. A writer
     /// (`readOnly == false`) also truncates a torn tail, removes a segment whose
-    /// creation did not finish, and makes sure an unsealed active segment exists.
-    static func recover(configuration: LogConfiguration, readOnly: Bool) throws -> RecoveredLog {
+    /// creation did not finish, rewrites missing index files and makes sure an
+    /// unsealed active segment exists.
+    static func recover(configuration: LogConfiguration, cache: IndexCache, readOnly: Bool) throws -> RecoveredLog {
         let fileSystem = configuration.fileSystem
         let directory = configuration.directory
-        var names = try fileSystem.listDirectory(directory).filter { SegmentFileName.firstPosition(of: $0) != nil }
-        names.sort()
+        let listing = try fileSystem.listDirectory(directory)
+        if !readOnly {
+            // Leftovers of an atomic write that did not finish.
+            for name in listing where name.hasSuffix(".tmp") { try fileSystem.remove(directory + "/" + name) }
+        }
+        let names = listing.filter { SegmentFileName.firstPosition(of: $0) != nil }.sorted()
         var state = LogState()
         var report = OpenReport()
         var nextPosition: UInt64 = 1
+        var previousNumber: UInt64?
         var active: ActiveSegment?
 
         for (index, name) in names.enumerated() {
             let path = directory + "/" + name
             let isLast = index == names.count - 1
             let file = try fileSystem.open(path, mode: isLast && !readOnly ? .readWrite : .readOnly)
-            var segmentNumber: UInt64 = 0
-            let segment: Segment
-            var offsets: [UInt32] = []
-            let reading: SegmentReading
+            let opened: OpenedSegment
             do {
-                reading = try SegmentReader.read(
-                    file, fileSystem: fileSystem, storeID: configuration.storeID, expectedFirstPosition: nextPosition
-                ) { record in
-                    let version = state.streams[record.stream]?.version ?? 0
-                    guard record.version == version + 1 else {
-                        throw EventStoreError.corrupted(
-                            file: path, offset: record.offset,
-                            reason: "stream '\(record.stream)' jumps from version \(version) to \(record.version)")
-                    }
-                    state.streams[record.stream, default: StreamEntry(lastEventID: record.id)].positions.append(record.position)
-                    state.streams[record.stream]!.lastEventID = record.id
-                    offsets.append(UInt32(record.offset))
-                }
-                segmentNumber = reading.header.segmentNumber
-                segment = Segment(file: file, number: segmentNumber, firstPosition: reading.header.firstPosition, fileSystem: fileSystem)
+                opened = try openSegment(
+                    file, isLast: isLast, expectedFirstPosition: nextPosition, configuration: configuration, cache: cache,
+                    readOnly: readOnly, report: &report)
             } catch let error as EventStoreError {
                 // A last segment whose header never became durable was being created
                 // when the process stopped: it holds no acknowledged event.
@@ -96,47 +97,169 @@ enum Recovery {
                 try? fileSystem.close(file)
                 throw error
             }
-            if let previous = state.segments.last, segmentNumber != previous.segment.number + 1 {
+            let segment = opened.segment
+            if let previousNumber, segment.number != previousNumber + 1 {
                 throw EventStoreError.corrupted(
-                    file: path, offset: 32, reason: "segment number \(segmentNumber) does not follow \(previous.segment.number)")
+                    file: path, offset: 32, reason: "segment number \(segment.number) does not follow \(previousNumber)")
             }
-            if reading.footer == nil && !isLast {
-                throw EventStoreError.corrupted(
-                    file: path, offset: reading.committedEnd, reason: "segment is not sealed, yet later segments exist")
-            }
-            if case .torn(let stopOffset, let reason, let discarded) = reading.tail {
-                report.tornTail = TornTail(file: path, offset: reading.committedEnd, discardedRecords: discarded, reason: reason)
-                _ = stopOffset
+            previousNumber = segment.number
+            switch opened.kind {
+            case .sealed(let entry):
+                state.sealed.append(entry)
+                nextPosition = entry.lastPosition + 1
+            case .active(let memoryIndex, let writeEnd):
+                state.active = ActiveEntry(segment: segment, index: memoryIndex)
+                nextPosition = segment.firstPosition + UInt64(memoryIndex.recordCount)
                 if !readOnly {
-                    // Discard the torn bytes and restore the zeros the scan relies on.
-                    try fileSystem.truncate(file, toSizeBytes: reading.committedEnd)
-                    if configuration.preallocate {
-                        try fileSystem.allocate(file, sizeBytes: max(configuration.segmentSizeBytes, reading.committedEnd))
-                    }
-                    try fileSystem.sync(file)
+                    active = ActiveSegment(
+                        segment: segment, writeEnd: writeEnd, recordCount: UInt64(memoryIndex.recordCount),
+                        recordsChecksum: memoryIndex.recordsChecksum)
                 }
-            }
-            state.segments.append(SegmentEntry(
-                segment: segment, offsets: offsets, recordsEnd: reading.committedEnd, isSealed: reading.footer != nil))
-            nextPosition = reading.lastPosition + 1
-            if isLast && reading.footer == nil && !readOnly {
-                active = ActiveSegment(
-                    segment: segment, writeEnd: reading.committedEnd, recordCount: reading.recordCount,
-                    recordsChecksum: reading.recordsChecksum)
             }
         }
 
         if !readOnly && active == nil {
-            let number = (state.segments.last?.segment.number ?? 0) + 1
-            let segment = try SegmentCreator.create(configuration: configuration, number: number, firstPosition: nextPosition)
-            state.segments.append(SegmentEntry(segment: segment, offsets: [], recordsEnd: UInt64(SegmentHeader.size), isSealed: false))
+            let segment = try SegmentCreator.create(
+                configuration: configuration, number: (previousNumber ?? 0) + 1, firstPosition: nextPosition)
+            state.active = ActiveEntry(segment: segment, index: MemoryIndex(firstPosition: nextPosition))
             active = ActiveSegment(segment: segment, writeEnd: UInt64(SegmentHeader.size), recordCount: 0, recordsChecksum: 0)
         }
         state.visibleEnd = nextPosition - 1
-        report.segmentCount = state.segments.count
+        report.segmentCount = state.segmentCount
         report.lastPosition = state.visibleEnd
-        report.streamCount = state.streams.count
         return RecoveredLog(state: state, active: active, nextPosition: nextPosition, report: report)
+    }
+
+    private struct OpenedSegment {
+        enum Kind {
+            case sealed(SealedEntry)
+            /// The active segment's index and where its next record goes.
+            case active(MemoryIndex, writeEnd: UInt64)
+        }
+        let segment: Segment
+        let kind: Kind
+    }
+
+    private static func openSegment(
+        _ file: OpenFile, isLast: Bool, expectedFirstPosition: UInt64, configuration: LogConfiguration, cache: IndexCache,
+        readOnly: Bool, report: inout OpenReport
+    ) throws -> OpenedSegment {
+        let fileSystem = configuration.fileSystem
+        let header = try readHeader(file, configuration: configuration, expectedFirstPosition: expectedFirstPosition)
+        let segment = Segment(file: file, number: header.segmentNumber, firstPosition: header.firstPosition, fileSystem: fileSystem)
+        let size = try fileSystem.size(file)
+        let indexPath = IndexFileName.path(directory: configuration.directory, firstPosition: header.firstPosition)
+
+        if let footer = try SegmentReader.readFooter(file, size: size, fileSystem: fileSystem) {
+            // Sealed: trusted through the footer (verify reads every record); the
+            // index file must agree with the footer, or it is rebuilt.
+            guard footer.lastPosition + 1 >= header.firstPosition else {
+                throw EventStoreError.corrupted(file: file.path, offset: size - 64, reason: "footer's last position precedes the segment's first")
+            }
+            let rebuild = IndexWriter.rebuilder(segment: segment, configuration: configuration)
+            if let indexHeader = try? FileIndex.readHeader(path: indexPath, fileSystem: fileSystem),
+                !indexHeader.isPartial, indexHeader.storeID == configuration.storeID,
+                indexHeader.firstPosition == header.firstPosition, indexHeader.recordCount == footer.recordCount,
+                indexHeader.recordsEnd == footer.recordsEndOffset, indexHeader.recordsChecksum == footer.recordsChecksum,
+                footer.lastPosition + 1 - header.firstPosition == footer.recordCount
+            {
+                let index = FileIndex(path: indexPath, header: indexHeader, fileSystem: fileSystem, cache: cache)
+                if (try? index.loadDirectory()) != nil {
+                    let entry = SealedEntry(
+                        segment: segment, lastPosition: footer.lastPosition, recordsEnd: footer.recordsEndOffset,
+                        index: SealedIndex(file: index, rebuild: rebuild))
+                    return OpenedSegment(segment: segment, kind: .sealed(entry))
+                }
+            }
+            let memoryIndex = try rebuild()
+            report.rebuiltIndexes.append(indexPath)
+            var sealedIndex = SealedIndex(memory: memoryIndex)
+            if !readOnly, let written = try? IndexWriter.write(memoryIndex, isPartial: false, configuration: configuration, cache: cache) {
+                sealedIndex = written
+            }
+            let entry = SealedEntry(
+                segment: segment, lastPosition: memoryIndex.lastPosition, recordsEnd: memoryIndex.recordsEnd, index: sealedIndex)
+            return OpenedSegment(segment: segment, kind: .sealed(entry))
+        }
+
+        guard isLast else {
+            throw EventStoreError.corrupted(file: file.path, offset: size, reason: "segment is not sealed, yet later segments exist")
+        }
+        // The active segment: start from its index checkpoint when it has a usable one.
+        var memoryIndex = MemoryIndex(firstPosition: header.firstPosition)
+        var resume: SegmentReader.Resume?
+        if let checkpoint = try? loadCheckpoint(indexPath, segment: segment, size: size, configuration: configuration) {
+            memoryIndex = checkpoint
+            resume = SegmentReader.Resume(
+                offset: checkpoint.recordsEnd, recordCount: UInt64(checkpoint.recordCount), recordsChecksum: checkpoint.recordsChecksum)
+        }
+        var scanned: UInt64 = 0
+        let reading = try SegmentReader.read(
+            file, fileSystem: fileSystem, storeID: configuration.storeID, expectedFirstPosition: header.firstPosition,
+            resume: resume
+        ) { record in
+            memoryIndex.append(record)
+            scanned += 1
+        }
+        report.scannedRecords = scanned
+        if case .torn(_, let reason, let discarded) = reading.tail {
+            report.tornTail = TornTail(file: file.path, offset: reading.committedEnd, discardedRecords: discarded, reason: reason)
+            if !readOnly {
+                // Discard the torn bytes and restore the zeros the scan relies on.
+                try fileSystem.truncate(file, toSizeBytes: reading.committedEnd)
+                if configuration.preallocate {
+                    try fileSystem.allocate(file, sizeBytes: max(configuration.segmentSizeBytes, reading.committedEnd))
+                }
+                try fileSystem.sync(file)
+            }
+        }
+        return OpenedSegment(segment: segment, kind: .active(memoryIndex, writeEnd: reading.committedEnd))
+    }
+
+    private static func readHeader(
+        _ file: OpenFile, configuration: LogConfiguration, expectedFirstPosition: UInt64
+    ) throws -> SegmentHeader {
+        var bytes = [UInt8](repeating: 0, count: SegmentHeader.size)
+        let count = try bytes.withUnsafeMutableBytes { try configuration.fileSystem.read(file, into: $0, at: 0) }
+        let header: SegmentHeader
+        do {
+            header = try bytes.withUnsafeBytes { try SegmentHeader.decode(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        } catch {
+            throw EventStoreError.corrupted(file: file.path, offset: 0, reason: String(describing: error))
+        }
+        guard header.storeID == configuration.storeID else {
+            throw EventStoreError.corrupted(file: file.path, offset: 16, reason: "segment belongs to store \(header.storeID), not \(configuration.storeID)")
+        }
+        guard header.firstPosition == expectedFirstPosition,
+            SegmentFileName.name(firstPosition: header.firstPosition) == (file.path as NSString).lastPathComponent
+        else {
+            throw EventStoreError.corrupted(
+                file: file.path, offset: 40,
+                reason: "segment starts at position \(header.firstPosition), but position \(expectedFirstPosition) comes next")
+        }
+        return header
+    }
+
+    /// The active segment's index checkpoint, if it exists, checks out, and the
+    /// segment still holds the record it ends with.
+    private static func loadCheckpoint(
+        _ path: String, segment: Segment, size: UInt64, configuration: LogConfiguration
+    ) throws -> MemoryIndex? {
+        let fileSystem = configuration.fileSystem
+        guard fileSystem.exists(path) else { return nil }
+        let bytes = try fileSystem.readWholeFile(path)
+        let (index, header) = try bytes.withUnsafeBytes { try MemoryIndex.decode($0) }
+        guard header.isPartial, header.storeID == configuration.storeID, header.firstPosition == segment.firstPosition,
+            header.recordsEnd <= size
+        else { return nil }
+        if let last = index.records.last {
+            var scanner = RecordScanner(fileSystem: fileSystem, capacity: 64 * 1024)
+            let check = try scanner.readRecord(
+                segment.file, at: UInt64(last.offset), end: header.recordsEnd, position: index.lastPosition
+            ) { $0.isLastOfCall && UInt64(last.offset) + UInt64($0.length) == header.recordsEnd }
+            guard case .success(true) = check else { return nil }
+        }
+        return index
     }
 
     /// Whether a file holds nothing but zeros after a possibly partial header.
@@ -145,5 +268,35 @@ enum Recovery {
         var scanner = RecordScanner(fileSystem: fileSystem)
         let search = try scanner.findValidRecord(file, from: 0, to: size, afterPosition: 0)
         return search.validRecordOffset == nil
+    }
+}
+
+/// Writes index files atomically, and rebuilds them from their segments.
+enum IndexWriter {
+    /// Writes `index` as its segment's index file (temporary file, fsync, rename,
+    /// fsync of the folder) and returns it opened from disk.
+    static func write(
+        _ index: MemoryIndex, isPartial: Bool, configuration: LogConfiguration, cache: IndexCache
+    ) throws -> SealedIndex {
+        let path = IndexFileName.path(directory: configuration.directory, firstPosition: index.firstPosition)
+        let bytes = index.encoded(storeID: configuration.storeID, isPartial: isPartial)
+        try configuration.fileSystem.writeAtomically(bytes, to: path, directory: configuration.directory)
+        let header = try bytes.withUnsafeBytes { try IndexHeader.decode($0) }
+        let file = FileIndex(path: path, header: header, fileSystem: configuration.fileSystem, cache: cache)
+        // A sealed segment's records never change: its rebuilt index is this one.
+        return SealedIndex(file: file, rebuild: { index })
+    }
+
+    /// Reads a sealed segment back (checking every record against its footer) into
+    /// a fresh in-memory index.
+    static func rebuilder(segment: Segment, configuration: LogConfiguration) -> @Sendable () throws -> MemoryIndex {
+        { [segment] in
+            var index = MemoryIndex(firstPosition: segment.firstPosition)
+            _ = try SegmentReader.read(
+                segment.file, fileSystem: configuration.fileSystem, storeID: configuration.storeID,
+                expectedFirstPosition: segment.firstPosition
+            ) { index.append($0) }
+            return index
+        }
     }
 }

@@ -4,15 +4,6 @@
 import EventSourcing
 import Foundation
 
-/// A record that recovery indexes once its append call is known to be complete.
-struct RecoveredRecord {
-    let position: UInt64
-    let offset: UInt64
-    let stream: StreamName
-    let version: UInt64
-    let id: UUID
-}
-
 /// The end of an unsealed segment's valid records, and what lies after them.
 enum SegmentTail: Equatable {
     /// Nothing but zeros (or the file's end) after the last complete call.
@@ -46,9 +37,17 @@ enum SegmentReader {
     /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)`` for anything
     ///   that is not a torn tail: a bad header, a bad footer, a sealed segment whose
     ///   records do not match its footer, or a bad record followed by valid ones.
+    /// Where an earlier reading (an index checkpoint) left off: records before
+    /// `offset` are not read again.
+    struct Resume {
+        let offset: UInt64
+        let recordCount: UInt64
+        let recordsChecksum: UInt32
+    }
+
     static func read(
         _ file: OpenFile, fileSystem: any FileSystem, storeID: UUID, expectedFirstPosition: UInt64,
-        onRecord: (RecoveredRecord) throws -> Void
+        resume: Resume? = nil, onRecord: (PendingRecord) throws -> Void
     ) throws -> SegmentReading {
         let name = file.path
         let size = try fileSystem.size(file)
@@ -72,21 +71,19 @@ enum SegmentReader {
         let footer = try readFooter(file, size: size, fileSystem: fileSystem)
         let recordsEnd = footer?.recordsEndOffset ?? size
         var scanner = RecordScanner(fileSystem: fileSystem)
-        var uncommitted: [RecoveredRecord] = []
-        var committedEnd = UInt64(SegmentHeader.size)
-        var lastPosition = header.firstPosition - 1
-        var count: UInt64 = 0
-        var recordsChecksum: UInt32 = 0
-        var committedChecksum: UInt32 = 0
-        var lastDecodedPosition = header.firstPosition - 1
+        var uncommitted: [PendingRecord] = []
+        var committedEnd = resume?.offset ?? UInt64(SegmentHeader.size)
+        var count: UInt64 = resume?.recordCount ?? 0
+        var lastPosition = header.firstPosition + count - 1
+        var recordsChecksum: UInt32 = resume?.recordsChecksum ?? 0
+        var committedChecksum = recordsChecksum
+        var lastDecodedPosition = lastPosition
         var versionError: (UInt64, String)?
-        let stop = try scanner.scan(file, from: UInt64(SegmentHeader.size), to: recordsEnd, firstPosition: header.firstPosition) {
+        let stop = try scanner.scan(file, from: committedEnd, to: recordsEnd, firstPosition: lastPosition + 1) {
             view, offset in
             lastDecodedPosition = view.position
             withUnsafeBytes(of: view.checksum.littleEndian) { recordsChecksum = CRC32C.checksum($0, seed: recordsChecksum) }
-            uncommitted.append(RecoveredRecord(
-                position: view.position, offset: offset, stream: StreamName(unchecked: view.streamName), version: view.version,
-                id: view.id))
+            uncommitted.append(PendingRecord(view, at: offset))
             if view.isLastOfCall {
                 for record in uncommitted {
                     do { try onRecord(record) } catch { versionError = (record.offset, String(describing: error)); return false }

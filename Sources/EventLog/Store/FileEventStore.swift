@@ -29,17 +29,21 @@ public final class FileEventStore: Sendable {
     let configuration: LogConfiguration
     let shared: SharedLog
     let writer: LogWriter?
+    let cache: IndexCache
+    let reader: LogReader
     private let lock: Mutex<OpenFile?>
     private let isClosed = Atomic<Bool>(false)
 
     private init(
         directory: String, options: StoreOptions, configuration: LogConfiguration, shared: SharedLog,
-        writer: LogWriter?, lockFile: OpenFile?, report: OpenReport
+        cache: IndexCache, writer: LogWriter?, lockFile: OpenFile?, report: OpenReport
     ) {
         self.directory = directory
         self.options = options
         self.configuration = configuration
         self.shared = shared
+        self.cache = cache
+        self.reader = LogReader(shared: shared, fileSystem: configuration.fileSystem)
         self.writer = writer
         self.lock = Mutex(lockFile)
         self.openReport = report
@@ -93,19 +97,21 @@ public final class FileEventStore: Sendable {
                 let configuration = LogConfiguration(
                     directory: directory, storeID: manifest.storeID, segmentSizeBytes: manifest.segmentSizeBytes,
                     preallocate: options.preallocateSegments, durability: options.durability, fileSystem: fileSystem)
-                var recovered = try Recovery.recover(configuration: configuration, readOnly: options.readOnly)
+                let cache = IndexCache(budgetBytes: options.indexCacheBytes)
+                var recovered = try Recovery.recover(configuration: configuration, cache: cache, readOnly: options.readOnly)
                 recovered.report.openMilliseconds = Double(Clock.monotonicNanoseconds() - started) / 1_000_000
                 let shared = SharedLog(state: recovered.state)
                 var writer: LogWriter?
                 if let active = recovered.active {
                     writer = LogWriter(
-                        configuration: configuration, shared: shared, active: active, nextPosition: recovered.nextPosition)
+                        configuration: configuration, shared: shared, cache: cache, active: active,
+                        nextPosition: recovered.nextPosition, streamCacheCapacity: options.streamCacheCapacity)
                     writer!.start()
                 }
                 var effective = options
                 effective.segmentSizeBytes = Int(manifest.segmentSizeBytes)
                 return FileEventStore(
-                    directory: directory, options: effective, configuration: configuration, shared: shared,
+                    directory: directory, options: effective, configuration: configuration, shared: shared, cache: cache,
                     writer: writer, lockFile: lockFile, report: recovered.report)
             } catch {
                 if let lockFile { try? fileSystem.close(lockFile) }
@@ -228,107 +234,69 @@ public final class FileEventStore: Sendable {
     public var lastPosition: GlobalPosition { GlobalPosition(shared.state.withLock { $0.visibleEnd }) }
 
     /// The stream's version as readers see it (0 when it has no events).
-    public func version(of stream: StreamName) -> StreamVersion {
-        StreamVersion(shared.state.withLock { $0.visibleVersion(of: stream) })
+    /// - Complexity: O(segments) index lookups (a Bloom filter skips most).
+    public func version(of stream: StreamName) throws -> StreamVersion {
+        try checkOpen()
+        return try translatingSystemErrors { StreamVersion(try reader.streamHead(stream)?.version ?? 0) }
     }
 
     /// Counters of the writer's work.
     public var statistics: WriterStatistics { writer?.currentStatistics ?? WriterStatistics() }
 
-    /// Reads up to `maxCount` events of the whole log in position order, starting
-    /// at `position`. Every record's checksum is verified.
+    /// Reads up to `maxCount` events of the whole log from `position`, going
+    /// `direction`, that pass `filter`. Every record's checksum is verified; event
+    /// types and categories are narrowed through the indexes before records are read.
     ///
+    /// - Parameter position: where to start; with `.backward`, ``GlobalPosition/end`` starts at the last event.
     /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``.
-    /// - Complexity: O(log segments + events read).
-    public func readAll(from position: GlobalPosition = .start, maxCount: Int = .max) throws -> [RecordedEvent] {
+    /// - Complexity: O(log segments + events read), plus the index's record table
+    ///   of each visited segment when filtering by type or category.
+    public func readAll(
+        from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max,
+        filter: EventFilter = .all
+    ) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
-        try forEachEvent(from: position, maxCount: maxCount) { events.append($0) }
+        try forEachEvent(from: position, direction: direction, maxCount: maxCount, filter: filter) { events.append($0) }
         return events
     }
 
-    /// Calls `body` with each event of the whole log from `position`, in order,
-    /// without collecting them: for reading a large log in constant memory.
+    /// Calls `body` with each event of the whole log from `position`, without
+    /// collecting them: for reading a large log in constant memory.
     public func forEachEvent(
-        from position: GlobalPosition = .start, maxCount: Int = .max, _ body: (RecordedEvent) throws -> Void
+        from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max,
+        filter: EventFilter = .all, _ body: (RecordedEvent) throws -> Void
     ) throws {
         try checkOpen()
-        guard maxCount > 0 else { return }
-        let start = max(position.rawValue, 1)
-        let plan = shared.state.withLock { state -> [ReadPlan] in
-            guard start <= state.visibleEnd, var index = state.segmentIndex(holding: start) else { return [] }
-            var plan: [ReadPlan] = []
-            while index < state.segments.count, !state.segments[index].offsets.isEmpty {
-                let entry = state.segments[index]
-                let first = max(start, entry.segment.firstPosition)
-                let offset = UInt64(entry.offsets[Int(first - entry.segment.firstPosition)])
-                plan.append(ReadPlan(segment: entry.segment, start: offset, end: entry.recordsEnd, firstPosition: first))
-                index += 1
-            }
-            return plan
-        }
-        var remaining = maxCount
-        var scanner = RecordScanner(fileSystem: configuration.fileSystem)
         try translatingSystemErrors {
-            for part in plan {
-                var failure: (any Error)?
-                let stop = try scanner.scan(part.segment.file, from: part.start, to: part.end, firstPosition: part.firstPosition) {
-                    view, _ in
-                    do { try body(view.event()) } catch { failure = error; return false }
-                    remaining -= 1
-                    return remaining > 0
-                }
-                if let failure { throw failure }
-                if remaining == 0 { return }
-                guard case .reachedEnd = stop else {
-                    throw EventStoreError.corrupted(file: part.segment.file.path, offset: stop.offset, reason: SegmentReader.reason(of: stop))
-                }
+            try reader.forEachEvent(from: position.rawValue, direction: direction, maxCount: maxCount, filter: filter) {
+                try body($0)
+                return true
             }
         }
     }
 
-    /// Reads up to `maxCount` events of `stream` from version `from`, in version
-    /// order. A stream with no events reads as empty.
+    /// Reads up to `maxCount` events of `stream` from version `from`, going
+    /// `direction`. A stream with no events reads as empty (not an error).
     ///
+    /// - Parameter version: where to start; with `.backward`, ``StreamVersion/end`` starts at the last event.
     /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``.
-    /// - Complexity: O(log segments + events read); no log scan.
-    public func readStream(_ stream: StreamName, from version: StreamVersion = 1, maxCount: Int = .max) throws -> [RecordedEvent] {
+    /// - Complexity: O(segments × log(index entries) + events read), through the
+    ///   indexes; never a log scan.
+    public func readStream(
+        _ stream: StreamName, from version: StreamVersion = 1, direction: ReadDirection = .forward, maxCount: Int = .max
+    ) throws -> [RecordedEvent] {
         try checkOpen()
-        let firstIndex = Int(max(version.rawValue, 1) - 1)
-        let locations = shared.state.withLock { state -> [RecordLocation] in
-            guard let positions = state.streams[stream]?.positions, firstIndex < positions.count, maxCount > 0 else { return [] }
-            var locations: [RecordLocation] = []
-            let lastIndex = min(positions.count, firstIndex.addingReportingOverflow(maxCount).overflow ? .max : firstIndex + maxCount)
-            locations.reserveCapacity(lastIndex - firstIndex)
-            for index in firstIndex..<lastIndex {
-                guard let location = state.location(of: positions[index]) else { break }
-                locations.append(location)
-            }
-            return locations
+        return try translatingSystemErrors {
+            try reader.readStream(stream, from: version.rawValue, direction: direction, maxCount: maxCount)
         }
-        var scanner = RecordScanner(fileSystem: configuration.fileSystem, capacity: 64 * 1024)
-        var events: [RecordedEvent] = []
-        events.reserveCapacity(locations.count)
-        try translatingSystemErrors {
-            for (index, location) in locations.enumerated() {
-                let expectedVersion = UInt64(firstIndex + index + 1)
-                let result = try scanner.readRecord(
-                    location.segment.file, at: location.offset, end: location.recordsEnd, position: location.position
-                ) { view -> RecordedEvent? in
-                    guard view.version == expectedVersion, view.belongs(to: stream) else { return nil }
-                    return view.event()
-                }
-                switch result {
-                case .success(let event?): events.append(event)
-                case .success(nil):
-                    throw EventStoreError.corrupted(
-                        file: location.segment.file.path, offset: location.offset,
-                        reason: "the record at position \(location.position) is not version \(expectedVersion) of stream '\(stream)'")
-                case .failure(let failure):
-                    throw EventStoreError.corrupted(file: location.segment.file.path, offset: location.offset, reason: failure.reason)
-                }
-            }
-        }
-        return events
+    }
+
+    /// The first position whose event was appended at or after `timestamp`, or nil.
+    /// - Complexity: O(segments + one block of records), through the sparse time index.
+    public func firstPosition(atOrAfter timestamp: Date) throws -> GlobalPosition? {
+        try checkOpen()
+        let microseconds = Int64((timestamp.timeIntervalSince1970 * 1_000_000).rounded(.up))
+        return try translatingSystemErrors { try reader.firstPosition(atOrAfter: microseconds).map { GlobalPosition($0) } }
     }
 
     // MARK: Closing
@@ -352,20 +320,6 @@ public final class FileEventStore: Sendable {
     private func checkOpen() throws {
         if isClosed.load(ordering: .relaxed) { throw EventStoreError.closed }
     }
-}
-
-/// The log state shared by the store and its writer.
-final class SharedLog: Sendable {
-    let state: Mutex<LogState>
-    init(state: LogState) { self.state = Mutex(state) }
-}
-
-/// One segment's part of a sequential read.
-struct ReadPlan {
-    let segment: Segment
-    let start: UInt64
-    let end: UInt64
-    let firstPosition: UInt64
 }
 
 /// Runs `body`, turning a ``SystemError`` into ``EventStoreError/io(operation:path:errno:message:)``.

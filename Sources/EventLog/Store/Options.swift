@@ -39,6 +39,12 @@ public struct StoreOptions: Sendable {
     public var readOnly = false
     /// Create the folder and an empty store if there is none. Default true.
     public var createIfMissing = true
+    /// Streams whose version the writer keeps in memory; others are looked up in
+    /// the indexes. Memory grows with this, not with the number of streams.
+    public var streamCacheCapacity = 100_000
+    /// Memory for the loaded parts of index files (Bloom filters, block
+    /// directories, names), least recently used evicted first.
+    public var indexCacheBytes = 64 * 1024 * 1024
 
     /// Default options.
     public init() {}

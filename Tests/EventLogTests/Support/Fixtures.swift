@@ -32,3 +32,10 @@ func bytes(of path: String) throws -> [UInt8] {
 func write(_ bytes: [UInt8], to path: String) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
 }
+
+/// Removes the store's index files (as a crash before a checkpoint would leave it).
+func removeIndexFiles(_ directory: String) throws {
+    for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasSuffix(".idx") {
+        try FileManager.default.removeItem(atPath: directory + "/" + name)
+    }
+}

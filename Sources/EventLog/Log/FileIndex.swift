@@ -1,0 +1,320 @@
+// A sealed segment's index, read from its index file on demand: the header is
+// checked at open; the directory (Bloom filter, block directories, names) is
+// loaded on first use and may be evicted under the memory budget; entry blocks
+// are read one at a time and checked against the directory's checksums.
+import EventSourcing
+import Foundation
+import Synchronization
+
+/// What a sealed segment's index answers; either the index file or, until it is
+/// written, the segment's in-memory index. An index file found damaged while
+/// reading is dropped for an index rebuilt from the segment: index files are
+/// derived data, never trusted over the log.
+final class SealedIndex: Sendable {
+    private let source: Mutex<Source>
+    private let rebuild: (@Sendable () throws -> MemoryIndex)?
+
+    private enum Source: @unchecked Sendable {
+        // @unchecked: MemoryIndex is a value; FileIndex guards its own state.
+        case memory(MemoryIndex)
+        case file(FileIndex)
+    }
+
+    init(memory: MemoryIndex) {
+        source = Mutex(.memory(memory))
+        rebuild = nil
+    }
+
+    /// An index file, with the way to rebuild it from its segment if it proves damaged.
+    init(file: FileIndex, rebuild: @escaping @Sendable () throws -> MemoryIndex) {
+        source = Mutex(.file(file))
+        self.rebuild = rebuild
+    }
+
+    var memoryIndex: MemoryIndex? { source.withLock { if case .memory(let index) = $0 { index } else { nil } } }
+
+    private func ask<R>(_ memory: (MemoryIndex) throws -> R, _ file: (FileIndex) throws -> R) throws -> R {
+        switch source.withLock({ $0 }) {
+        case .memory(let index): return try memory(index)
+        case .file(let index):
+            do {
+                return try file(index)
+            } catch let error as EventStoreError {
+                guard case .corrupted(let path, _, _) = error, path == index.path, let rebuild else { throw error }
+                let rebuilt = try rebuild()
+                source.withLock { $0 = .memory(rebuilt) }
+                return try memory(rebuilt)
+            }
+        }
+    }
+
+    func streamEntries(hash: UInt64) throws -> [IndexStreamEntry] {
+        try ask({ $0.streamEntries(hash: hash) }, { try $0.streamEntries(hash: hash) })
+    }
+
+    /// Offsets of the records `range` (record indexes).
+    func offsets(_ range: Range<Int>) throws -> [UInt32] {
+        try ask({ $0.records[range].map(\.offset) }, { try $0.records(range).map(\.offset) })
+    }
+
+    func recordIndexes(matching filter: EventFilter, from start: Int) throws -> [Int]? {
+        try ask({ $0.recordIndexes(matching: filter, from: start) }, { try $0.recordIndexes(matching: filter, from: start) })
+    }
+
+    func timeSearchStart(atOrAfter timestamp: Int64) throws -> Int {
+        try ask({ $0.timeSearchStart(atOrAfter: timestamp) }, { try $0.timeSearchStart(atOrAfter: timestamp) })
+    }
+
+    /// The last record's timestamp, when known without reading (else nil).
+    var lastTimestamp: Int64? {
+        switch source.withLock({ $0 }) {
+        case .memory(let index): index.records.last?.timestampMicroseconds
+        case .file(let file): file.header.lastTimestamp
+        }
+    }
+}
+
+/// An index file, opened lazily.
+final class FileIndex: @unchecked Sendable {
+    // @unchecked: mutable state (`loaded`) lives in a Mutex; the rest is immutable.
+    let path: String
+    let header: IndexHeader
+    private let fileSystem: any FileSystem
+    private let cache: IndexCache
+    private let loaded = Mutex<LoadedIndexFile?>(nil)
+
+    init(path: String, header: IndexHeader, fileSystem: any FileSystem, cache: IndexCache) {
+        self.path = path
+        self.header = header
+        self.fileSystem = fileSystem
+        self.cache = cache
+    }
+
+    deinit { cache.forget(self) }
+
+    var loadedBytes: Int { loaded.withLock { $0?.directory.memoryBytes ?? 0 } }
+
+    /// Reads and checks an index file's header.
+    static func readHeader(path: String, fileSystem: any FileSystem) throws -> IndexHeader {
+        let file = try fileSystem.open(path, mode: .readOnly)
+        defer { try? fileSystem.close(file) }
+        var bytes = [UInt8](repeating: 0, count: IndexLayout.headerSize)
+        let count = try bytes.withUnsafeMutableBytes { try fileSystem.read(file, into: $0, at: 0) }
+        let header = try bytes.withUnsafeBytes { raw throws(FormatError) in
+            try IndexHeader.decode(UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+        }
+        guard try fileSystem.size(file) == UInt64(header.fileSize) else {
+            throw FormatError(reason: "index file size does not match its header")
+        }
+        return header
+    }
+
+    /// Loads (and so checks) the directory now.
+    func loadDirectory() throws {
+        try withDirectory { _, _ in }
+    }
+
+    /// Drops the loaded directory; the file closes once no reader still uses it.
+    func evict() {
+        loaded.withLock { $0 = nil }
+    }
+
+    private func withDirectory<R>(_ body: (OpenFile, IndexDirectory) throws -> R) throws -> R {
+        if let current = loaded.withLock({ $0 }) {
+            cache.touch(self)
+            return try body(current.file, current.directory)
+        }
+        let file = try fileSystem.open(path, mode: .readOnly)
+        let directory: IndexDirectory
+        do {
+            var bytes = [UInt8](repeating: 0, count: header.directoryBytes)
+            let count = try bytes.withUnsafeMutableBytes {
+                try fileSystem.read(file, into: $0, at: UInt64(IndexLayout.headerSize))
+            }
+            directory = try bytes.withUnsafeBytes { raw throws(FormatError) in
+                try IndexDirectory.decode(UnsafeRawBufferPointer(rebasing: raw[0..<count]), header: header)
+            }
+        } catch let error as FormatError {
+            try? fileSystem.close(file)
+            throw EventStoreError.corrupted(file: path, offset: UInt64(IndexLayout.headerSize), reason: error.reason)
+        } catch {
+            try? fileSystem.close(file)
+            throw error
+        }
+        let candidate = LoadedIndexFile(file: file, directory: directory, fileSystem: fileSystem)
+        let winner = loaded.withLock { state -> LoadedIndexFile in
+            if let state { return state }
+            state = candidate
+            return candidate
+        }
+        if winner === candidate { cache.loaded(self, bytes: directory.memoryBytes) }
+        return try body(winner.file, winner.directory)
+    }
+
+    private func readBlock(_ file: OpenFile, at start: Int, bytes count: Int, checksum: UInt32, name: String) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = try bytes.withUnsafeMutableBytes { try fileSystem.read(file, into: $0, at: UInt64(start)) }
+        guard read == count, CRC32C.checksum(bytes) == checksum else {
+            throw EventStoreError.corrupted(file: path, offset: UInt64(start), reason: "index \(name) block checksum mismatch")
+        }
+        return bytes
+    }
+
+    func streamEntries(hash: UInt64) throws -> [IndexStreamEntry] {
+        try withDirectory { file, directory in
+            guard directory.bloom.mayContain(hash) else { return [] }
+            let blocks = directory.streamBlocks
+            // The first block that can hold `hash`: the last one starting before it.
+            var low = 0
+            var high = blocks.count
+            while low < high {
+                let middle = (low + high) / 2
+                if blocks[middle].firstHash < hash { low = middle + 1 } else { high = middle }
+            }
+            var block = max(0, low - 1)
+            var entries: [IndexStreamEntry] = []
+            while block < blocks.count, blocks[block].firstHash <= hash {
+                let first = block * IndexLayout.streamBlockEntries
+                let count = min(IndexLayout.streamBlockEntries, Int(header.streamEntryCount) - first)
+                let bytes = try readBlock(
+                    file, at: header.streamsStart + first * IndexLayout.streamEntrySize,
+                    bytes: count * IndexLayout.streamEntrySize, checksum: blocks[block].checksum, name: "stream")
+                try bytes.withUnsafeBytes { raw in
+                    for entry in IndexEntries.streamEntries(raw) where entry.hash == hash {
+                        guard entry.recordIndex < header.recordCount, UInt64(entry.offset) >= UInt64(SegmentHeader.size),
+                            UInt64(entry.offset) < header.recordsEnd
+                        else {
+                            throw EventStoreError.corrupted(file: path, offset: UInt64(header.streamsStart), reason: "index entry points past the records")
+                        }
+                        entries.append(entry)
+                    }
+                }
+                block += 1
+            }
+            return entries
+        }
+    }
+
+    func records(_ range: Range<Int>) throws -> [IndexRecord] {
+        guard !range.isEmpty else { return [] }
+        precondition(range.lowerBound >= 0 && range.upperBound <= Int(header.recordCount))
+        return try withDirectory { file, directory in
+            var result: [IndexRecord] = []
+            result.reserveCapacity(range.count)
+            var block = range.lowerBound / IndexLayout.recordBlockEntries
+            while block * IndexLayout.recordBlockEntries < range.upperBound {
+                let first = block * IndexLayout.recordBlockEntries
+                let count = min(IndexLayout.recordBlockEntries, Int(header.recordCount) - first)
+                let bytes = try readBlock(
+                    file, at: header.recordsStart + first * IndexLayout.recordEntrySize,
+                    bytes: count * IndexLayout.recordEntrySize, checksum: directory.recordBlocks[block].checksum, name: "record")
+                let records = bytes.withUnsafeBytes { IndexEntries.records($0) }
+                for index in max(first, range.lowerBound)..<min(first + count, range.upperBound) {
+                    var record = records[index - first]
+                    guard UInt64(record.offset) >= UInt64(SegmentHeader.size), UInt64(record.offset) < header.recordsEnd else {
+                        throw EventStoreError.corrupted(file: path, offset: UInt64(header.recordsStart), reason: "index record offset out of range")
+                    }
+                    record.timestampMicroseconds = directory.recordBlocks[block].firstTimestamp
+                    result.append(record)
+                }
+                block += 1
+            }
+            return result
+        }
+    }
+
+    func recordIndexes(matching filter: EventFilter, from start: Int) throws -> [Int]? {
+        let matcher = try withDirectory { _, directory in
+            RecordFilterMatcher(filter: filter, typeNames: directory.typeNames, categoryNames: directory.categoryNames)
+        }
+        guard let matcher else { return nil }
+        if matcher.matchesNothing || start >= Int(header.recordCount) { return [] }
+        let records = try records(start..<Int(header.recordCount))
+        var result: [Int] = []
+        for (offset, record) in records.enumerated() where matcher.matches(record) { result.append(start + offset) }
+        return result
+    }
+
+    func timeSearchStart(atOrAfter timestamp: Int64) throws -> Int {
+        try withDirectory { _, directory in
+            let blocks = directory.recordBlocks
+            var low = 0
+            var high = blocks.count
+            while low < high {
+                let middle = (low + high) / 2
+                if blocks[middle].firstTimestamp < timestamp { low = middle + 1 } else { high = middle }
+            }
+            return max(0, low - 1) * IndexLayout.recordBlockEntries
+        }
+    }
+}
+
+/// A loaded directory and the open index file; closes the file when released.
+final class LoadedIndexFile: @unchecked Sendable {
+    // @unchecked: immutable after init.
+    let file: OpenFile
+    let directory: IndexDirectory
+    private let fileSystem: any FileSystem
+
+    init(file: OpenFile, directory: IndexDirectory, fileSystem: any FileSystem) {
+        self.file = file
+        self.directory = directory
+        self.fileSystem = fileSystem
+    }
+
+    deinit { try? fileSystem.close(file) }
+}
+
+/// Keeps the loaded index directories within a memory budget, evicting the least
+/// recently used. Entry blocks are not cached (the page cache holds them).
+final class IndexCache: Sendable {
+    private struct State {
+        var entries: [ObjectIdentifier: (index: Weak, bytes: Int, lastUse: UInt64)] = [:]
+        var totalBytes = 0
+        var clock: UInt64 = 0
+    }
+    private struct Weak: @unchecked Sendable {
+        weak var index: FileIndex?
+    }
+
+    let budgetBytes: Int
+    private let state = Mutex(State())
+
+    init(budgetBytes: Int) { self.budgetBytes = budgetBytes }
+
+    var totalBytes: Int { state.withLock { $0.totalBytes } }
+
+    func touch(_ index: FileIndex) {
+        state.withLock { state in
+            state.clock += 1
+            state.entries[ObjectIdentifier(index)]?.lastUse = state.clock
+        }
+    }
+
+    func loaded(_ index: FileIndex, bytes: Int) {
+        let victims = state.withLock { state -> [FileIndex] in
+            state.clock += 1
+            if let previous = state.entries[ObjectIdentifier(index)] { state.totalBytes -= previous.bytes }
+            state.entries[ObjectIdentifier(index)] = (Weak(index: index), bytes, state.clock)
+            state.totalBytes += bytes
+            var victims: [FileIndex] = []
+            if state.totalBytes > budgetBytes {
+                for (key, entry) in state.entries.sorted(by: { $0.value.lastUse < $1.value.lastUse }) {
+                    guard state.totalBytes > budgetBytes else { break }
+                    if key == ObjectIdentifier(index) { continue }
+                    state.entries[key] = nil
+                    state.totalBytes -= entry.bytes
+                    if let victim = entry.index.index { victims.append(victim) }
+                }
+            }
+            return victims
+        }
+        for victim in victims { victim.evict() }
+    }
+
+    func forget(_ index: FileIndex) {
+        state.withLock { state in
+            if let entry = state.entries.removeValue(forKey: ObjectIdentifier(index)) { state.totalBytes -= entry.bytes }
+        }
+    }
+}

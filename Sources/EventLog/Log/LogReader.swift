@@ -1,0 +1,310 @@
+// Reads through the indexes: a stream's events without scanning the log, the
+// whole log forward or backward from any position, filtered by type or category
+// through the index's record table, and the first position at a point in time.
+// Shared by the store's readers and by the writer (stream heads, idempotency).
+import EventSourcing
+import Foundation
+import Synchronization
+
+/// The log state shared by the store, its writer and its readers.
+final class SharedLog: Sendable {
+    let state: Mutex<LogState>
+    init(state: LogState) { self.state = Mutex(state) }
+}
+
+/// What the log knows of a stream's end.
+struct StreamHead: Equatable {
+    var version: UInt64
+    /// Id of the stream's last event (recognises a retried `.any` append).
+    var lastEventID: UUID?
+}
+
+/// Read operations over the visible log. Holds the state lock only to copy what a
+/// read needs; all I/O happens after it is released.
+struct LogReader: Sendable {
+    let shared: SharedLog
+    let fileSystem: any FileSystem
+
+    // MARK: Streams
+
+    /// The visible events of `stream`, from `version` in `direction`, at most `maxCount`.
+    func readStream(
+        _ stream: StreamName, from version: UInt64, direction: ReadDirection, maxCount: Int
+    ) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        guard maxCount > 0 else { return events }
+        var scanner = RecordScanner(fileSystem: fileSystem, capacity: 64 * 1024)
+        try forEachStreamLocation(stream, from: version, direction: direction) { location in
+            let event = try read(location, scanner: &scanner) { view -> RecordedEvent? in
+                view.belongs(to: stream) ? view.event() : nil
+            }
+            guard let event else { return true }  // another stream with the same hash
+            if let previous = events.last {
+                let expected = direction == .forward ? previous.version.rawValue + 1 : previous.version.rawValue - 1
+                guard event.version.rawValue == expected else {
+                    throw EventStoreError.corrupted(
+                        file: location.segment.file.path, offset: location.offset,
+                        reason: "stream '\(stream)' goes from version \(previous.version) to \(event.version) in the index")
+                }
+            }
+            events.append(event)
+            return events.count < maxCount
+        }
+        return events
+    }
+
+    /// The stream's last visible version and event id, or nil if it has no events.
+    func streamHead(_ stream: StreamName) throws -> StreamHead? {
+        var head: StreamHead?
+        var scanner = RecordScanner(fileSystem: fileSystem, capacity: 64 * 1024)
+        try forEachStreamLocation(stream, from: .max, direction: .backward) { location in
+            head = try read(location, scanner: &scanner) { view -> StreamHead? in
+                view.belongs(to: stream) ? StreamHead(version: view.version, lastEventID: view.id) : nil
+            }
+            return head == nil
+        }
+        return head
+    }
+
+    /// Calls `body` with the location of each indexed event whose stream hash is the
+    /// stream's, in version order (`direction`), from `version`; `body` returns false
+    /// to stop. Events of other streams with the same hash are included: the caller
+    /// checks the name in the record.
+    private func forEachStreamLocation(
+        _ stream: StreamName, from version: UInt64, direction: ReadDirection, _ body: (RecordLocation) throws -> Bool
+    ) throws {
+        let hash = StreamHash.of(stream.rawValue)
+        let (sealed, active) = shared.state.withLock { state in
+            (state.sealed, state.active.map { ($0.segment, $0.index.streamEntries(hash: hash), $0.index.recordsEnd) })
+        }
+        func visit(_ entries: [IndexStreamEntry], _ segment: Segment, _ recordsEnd: UInt64) throws -> Bool {
+            let ordered = direction == .forward ? entries : entries.reversed()
+            for entry in ordered {
+                if direction == .forward ? entry.version < version : entry.version > version { continue }
+                let location = RecordLocation(
+                    segment: segment, offset: UInt64(entry.offset), recordsEnd: recordsEnd,
+                    position: segment.firstPosition + UInt64(entry.recordIndex), version: entry.version)
+                if try !body(location) { return false }
+            }
+            return true
+        }
+        switch direction {
+        case .forward:
+            for entry in sealed where try !visit(try entry.index.streamEntries(hash: hash), entry.segment, entry.recordsEnd) {
+                return
+            }
+            if let (segment, entries, end) = active { _ = try visit(entries, segment, end) }
+        case .backward:
+            if let (segment, entries, end) = active, try !visit(entries, segment, end) { return }
+            for entry in sealed.reversed() where try !visit(try entry.index.streamEntries(hash: hash), entry.segment, entry.recordsEnd) {
+                return
+            }
+        }
+    }
+
+    /// Reads and verifies the record at `location`.
+    func read<R>(_ location: RecordLocation, scanner: inout RecordScanner, _ body: (RecordView) throws -> R) throws -> R {
+        let result = try scanner.readRecord(
+            location.segment.file, at: location.offset, end: location.recordsEnd, position: location.position
+        ) { view -> R? in
+            guard location.version == 0 || view.version == location.version else { return nil }
+            return try body(view)
+        }
+        switch result {
+        case .success(let value?): return value
+        case .success(nil):
+            throw EventStoreError.corrupted(
+                file: location.segment.file.path, offset: location.offset,
+                reason: "the record at position \(location.position) is not version \(location.version) as the index says")
+        case .failure(let failure):
+            throw EventStoreError.corrupted(file: location.segment.file.path, offset: location.offset, reason: failure.reason)
+        }
+    }
+
+    // MARK: The whole log
+
+    /// Calls `body` with each visible event from `position` in `direction` that
+    /// passes `filter`, at most `maxCount`; `body` returns false to stop early.
+    /// Types and categories are narrowed through the index before any record is read.
+    func forEachEvent(
+        from position: UInt64, direction: ReadDirection, maxCount: Int, filter: EventFilter,
+        _ body: (RecordedEvent) throws -> Bool
+    ) throws {
+        guard maxCount > 0 else { return }
+        let plan = shared.state.withLock { ReadAllPlan(state: $0, shared: shared, from: position, direction: direction) }
+        var remaining = maxCount
+        var scanner = RecordScanner(fileSystem: fileSystem)
+        try withoutActuallyEscaping(body) { body in
+        let deliver = { (view: RecordView) throws -> Bool in
+            let event = view.event()
+            guard filter.matches(event) else { return true }
+            remaining -= 1
+            return try body(event) && remaining > 0
+        }
+        for part in plan.parts {
+            let candidates = try part.candidates(filter)
+            switch direction {
+            case .forward:
+                if let candidates {
+                    let wanted = candidates.filter { $0 >= part.startRecord }
+                    for chunk in stride(from: 0, to: wanted.count, by: 4_096) {
+                        let records = Array(wanted[chunk..<min(chunk + 4_096, wanted.count)])
+                        if try !readRecords(records, of: part, scanner: &scanner, deliver) { return }
+                    }
+                } else {
+                    let startOffset = try part.offsets(for: [part.startRecord])[0]
+                    var failure: (any Error)?
+                    let stop = try scanner.scan(
+                        part.segment.file, from: UInt64(startOffset), to: part.recordsEnd, firstPosition: part.startPosition
+                    ) { view, _ in
+                        do { return try deliver(view) } catch { failure = error; return false }
+                    }
+                    if let failure { throw failure }
+                    if case .stopped = stop { return }
+                    guard case .reachedEnd = stop else {
+                        throw EventStoreError.corrupted(file: part.segment.file.path, offset: stop.offset, reason: SegmentReader.reason(of: stop))
+                    }
+                }
+            case .backward:
+                let wanted = Array((candidates ?? Array(0...part.startRecord)).filter { $0 <= part.startRecord }.reversed())
+                // Offsets in bounded chunks, so a backward read of a large segment
+                // does not hold every offset at once.
+                for chunk in stride(from: 0, to: wanted.count, by: 4_096) {
+                    let records = Array(wanted[chunk..<min(chunk + 4_096, wanted.count)])
+                    if try !readRecords(records, of: part, scanner: &scanner, deliver) { return }
+                }
+            }
+        }
+        }
+    }
+
+    /// Reads the given records of a segment in the given order; false once `deliver` asks to stop.
+    private func readRecords(
+        _ records: [Int], of part: ReadAllPlan.Part, scanner: inout RecordScanner, _ deliver: (RecordView) throws -> Bool
+    ) throws -> Bool {
+        let offsets = try part.offsets(for: records)
+        for (record, offset) in zip(records, offsets) {
+            let location = RecordLocation(
+                segment: part.segment, offset: UInt64(offset), recordsEnd: part.recordsEnd,
+                position: part.segment.firstPosition + UInt64(record), version: 0)
+            if try !read(location, scanner: &scanner, deliver) { return false }
+        }
+        return true
+    }
+
+    /// The first visible position whose event was appended at or after `timestamp`.
+    func firstPosition(atOrAfter timestamp: Int64) throws -> UInt64? {
+        let plan = shared.state.withLock { ReadAllPlan(state: $0, shared: shared, from: 1, direction: .forward) }
+        var scanner = RecordScanner(fileSystem: fileSystem)
+        for part in plan.parts {
+            if let last = part.lastTimestamp, last < timestamp { continue }
+            let start = try part.timeSearchStart(timestamp)
+            let offset = try part.offsets(for: [start])[0]
+            var found: UInt64?
+            _ = try scanner.scan(
+                part.segment.file, from: UInt64(offset), to: part.recordsEnd,
+                firstPosition: part.segment.firstPosition + UInt64(start)
+            ) { view, _ in
+                if view.timestampMicroseconds >= timestamp { found = view.position }
+                return found == nil
+            }
+            if let found { return found }
+        }
+        return nil
+    }
+}
+
+/// The segments a whole-log read visits, copied out of the state under its lock.
+/// The active segment's in-memory index is not copied: it is asked under the lock
+/// for just the offsets a read needs (it only grows, so what was visible stays valid).
+struct ReadAllPlan {
+    struct Part {
+        let segment: Segment
+        let recordsEnd: UInt64
+        /// Where the read starts: the first position (forward) or the last (backward).
+        let startPosition: UInt64
+        let lastPosition: UInt64
+        let source: Source
+
+        enum Source {
+            case sealed(SealedIndex)
+            case active(SharedLog)
+        }
+
+        var startRecord: Int { Int(startPosition - segment.firstPosition) }
+        var recordCount: Int { Int(lastPosition + 1 - segment.firstPosition) }
+
+        /// The in-memory index of this segment, whether still active or sealed since.
+        private func withMemoryIndex<R>(_ shared: SharedLog, _ body: (MemoryIndex) -> R) -> R {
+            shared.state.withLock { state in
+                if let active = state.active, active.segment === segment { return body(active.index) }
+                let found = state.sealed.first { $0.segment === segment }?.index.memoryIndex
+                return body(found ?? MemoryIndex(firstPosition: segment.firstPosition))
+            }
+        }
+
+        func offsets(for records: [Int]) throws -> [UInt32] {
+            guard let first = records.min(), let last = records.max() else { return [] }
+            switch source {
+            case .sealed(let index):
+                let span = try index.offsets(first..<(last + 1))
+                return records.map { span[$0 - first] }
+            case .active(let shared):
+                let offsets = withMemoryIndex(shared) { index in
+                    records.map { $0 < index.recordCount ? index.records[$0].offset : 0 }
+                }
+                guard !offsets.contains(0) else {
+                    throw EventStoreError.corrupted(file: segment.file.path, offset: 0, reason: "record index past the segment's records")
+                }
+                return offsets
+            }
+        }
+
+        /// Record indexes below `recordCount` that may pass `filter`, or nil for all.
+        func candidates(_ filter: EventFilter) throws -> [Int]? {
+            let matches: [Int]?
+            switch source {
+            case .sealed(let index): matches = try index.recordIndexes(matching: filter, from: 0)
+            case .active(let shared): matches = withMemoryIndex(shared) { $0.recordIndexes(matching: filter, from: 0) }
+            }
+            return matches?.filter { $0 < recordCount }
+        }
+
+        func timeSearchStart(_ timestamp: Int64) throws -> Int {
+            switch source {
+            case .sealed(let index): try index.timeSearchStart(atOrAfter: timestamp)
+            case .active(let shared): withMemoryIndex(shared) { $0.timeSearchStart(atOrAfter: timestamp) }
+            }
+        }
+
+        /// The last record's timestamp, if it is known without reading.
+        var lastTimestamp: Int64? {
+            if case .sealed(let index) = source { return index.lastTimestamp }
+            return nil
+        }
+    }
+
+    var parts: [Part] = []
+
+    init(state: LogState, shared: SharedLog, from position: UInt64, direction: ReadDirection) {
+        let end = state.visibleEnd
+        guard end >= 1, !(direction == .forward && position > end) else { return }
+        let start = max(1, min(position, end))
+        var all = state.sealed.map { entry in
+            (entry.segment, entry.recordsEnd, entry.lastPosition, Part.Source.sealed(entry.index))
+        }
+        if let active = state.active, active.index.recordCount > 0 {
+            all.append((active.segment, active.index.recordsEnd, active.index.lastPosition, .active(shared)))
+        }
+        switch direction {
+        case .forward:
+            parts = all.filter { $0.2 >= start }.map { segment, end, last, source in
+                Part(segment: segment, recordsEnd: end, startPosition: max(start, segment.firstPosition), lastPosition: last, source: source)
+            }
+        case .backward:
+            parts = all.filter { $0.0.firstPosition <= start }.reversed().map { segment, end, last, source in
+                Part(segment: segment, recordsEnd: end, startPosition: min(start, last), lastPosition: last, source: source)
+            }
+        }
+    }
+}

@@ -1,0 +1,220 @@
+// The index of one segment held in memory: always for the active segment (the
+// writer adds each batch when it publishes it), and for a sealed segment until
+// its index file is written. Bounded by the segment's size, not by the log's.
+import EventSourcing
+import Foundation
+
+/// Where each record of a segment is, and each stream's events in it.
+struct MemoryIndex {
+    let firstPosition: UInt64
+    /// Per record, in position order.
+    private(set) var records: [IndexRecord] = []
+    /// Per stream hash: the stream's entries in this segment, ascending by version.
+    private(set) var streams: [UInt64: [IndexStreamEntry]] = [:]
+    private(set) var typeNames: [String] = []
+    private(set) var categoryNames: [String] = []
+    private var typeIDs: [String: UInt16] = [:]
+    private var categoryIDs: [String: UInt16] = [:]
+    /// CRC32C over the records' CRC fields, as the segment footer carries it.
+    private(set) var recordsChecksum: UInt32 = 0
+    /// Where the indexed records end in the segment file.
+    private(set) var recordsEnd: UInt64
+
+    init(firstPosition: UInt64, recordsEnd: UInt64 = UInt64(SegmentHeader.size)) {
+        self.firstPosition = firstPosition
+        self.recordsEnd = recordsEnd
+    }
+
+    var recordCount: Int { records.count }
+    var lastPosition: UInt64 { firstPosition + UInt64(records.count) - 1 }
+
+    /// Adds the next record.
+    mutating func append(
+        offset: UInt64, length: Int, checksum: UInt32, streamHash: UInt64, version: UInt64, type: String,
+        category: String, timestampMicroseconds: Int64
+    ) {
+        let recordIndex = UInt32(records.count)
+        records.append(IndexRecord(
+            offset: UInt32(offset), typeID: id(of: type, in: &typeNames, ids: &typeIDs),
+            categoryID: id(of: category, in: &categoryNames, ids: &categoryIDs),
+            timestampMicroseconds: timestampMicroseconds))
+        streams[streamHash, default: []].append(
+            IndexStreamEntry(hash: streamHash, version: version, recordIndex: recordIndex, offset: UInt32(offset)))
+        withUnsafeBytes(of: checksum.littleEndian) { recordsChecksum = CRC32C.checksum($0, seed: recordsChecksum) }
+        recordsEnd = offset + UInt64(length)
+    }
+
+    /// Adds a record written or read back.
+    mutating func append(_ record: PendingRecord) {
+        append(
+            offset: record.offset, length: record.length, checksum: record.checksum, streamHash: record.streamHash,
+            version: record.version, type: record.type, category: record.category,
+            timestampMicroseconds: record.timestampMicroseconds)
+    }
+
+    private func id(of name: String, in names: inout [String], ids: inout [String: UInt16]) -> UInt16 {
+        if let id = ids[name] { return id }
+        guard names.count < Int(IndexLayout.overflowID) else { return IndexLayout.overflowID }
+        let id = UInt16(names.count)
+        names.append(name)
+        ids[name] = id
+        return id
+    }
+
+    // MARK: Queries
+
+    /// Entries of every stream with this hash, ascending by version per stream.
+    func streamEntries(hash: UInt64) -> [IndexStreamEntry] { streams[hash] ?? [] }
+
+    /// Indexes of the records that may match `filter` (by type and category; the
+    /// stream filter is applied by the reader). Nil when the filter names nothing
+    /// the index can narrow by.
+    func recordIndexes(matching filter: EventFilter, from start: Int) -> [Int]? {
+        RecordFilterMatcher(filter: filter, typeNames: typeNames, categoryNames: categoryNames)?
+            .indexes(records, from: start)
+    }
+
+    /// Where to start looking for the first record written at or after `timestamp`:
+    /// the first record of the last block of records that begins before it. The
+    /// reader checks the records' own timestamps from there (on disk only each
+    /// block's first timestamp is kept: a sparse time index).
+    func timeSearchStart(atOrAfter timestamp: Int64) -> Int {
+        var low = 0
+        var high = records.count
+        while low < high {
+            let middle = (low + high) / 2
+            if records[middle].timestampMicroseconds < timestamp { low = middle + 1 } else { high = middle }
+        }
+        return max(0, low - 1) / IndexLayout.recordBlockEntries * IndexLayout.recordBlockEntries
+    }
+
+    // MARK: Files
+
+    /// The index file's bytes.
+    func encoded(storeID: UUID, isPartial: Bool) -> [UInt8] {
+        var entries: [IndexStreamEntry] = []
+        entries.reserveCapacity(records.count)
+        for hash in streams.keys.sorted() { entries.append(contentsOf: streams[hash]!.sorted()) }
+        return IndexEncoder.encode(
+            storeID: storeID, firstPosition: firstPosition, isPartial: isPartial, recordsEnd: recordsEnd,
+            recordsChecksum: recordsChecksum, records: records, streamEntries: entries, distinctStreams: streams.count,
+            typeNames: typeNames, categoryNames: categoryNames)
+    }
+
+    /// Rebuilds an index from a whole index file (the active segment's checkpoint).
+    /// Timestamps of records other than the first of each block are unknown on disk
+    /// and are filled with their block's first timestamp (a lower bound).
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(FormatError) -> (MemoryIndex, IndexHeader) {
+        let header = try IndexHeader.decode(bytes)
+        guard bytes.count == header.fileSize else { throw FormatError(reason: "index file size does not match its header") }
+        let directoryBytes = UnsafeRawBufferPointer(rebasing: bytes[IndexLayout.headerSize..<header.streamsStart])
+        let directory = try IndexDirectory.decode(directoryBytes, header: header)
+        var index = MemoryIndex(firstPosition: header.firstPosition, recordsEnd: header.recordsEnd)
+        index.typeNames = directory.typeNames
+        index.categoryNames = directory.categoryNames
+        for (id, name) in directory.typeNames.enumerated() { index.typeIDs[name] = UInt16(id) }
+        for (id, name) in directory.categoryNames.enumerated() { index.categoryIDs[name] = UInt16(id) }
+        for (block, entry) in directory.recordBlocks.enumerated() {
+            let start = header.recordsStart + block * IndexLayout.recordBlockEntries * IndexLayout.recordEntrySize
+            let end = min(start + IndexLayout.recordBlockEntries * IndexLayout.recordEntrySize, bytes.count)
+            let blockBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            guard CRC32C.checksum(blockBytes) == entry.checksum else { throw FormatError(reason: "index record block \(block) checksum mismatch") }
+            for var record in IndexEntries.records(blockBytes) {
+                record.timestampMicroseconds = entry.firstTimestamp
+                index.records.append(record)
+            }
+        }
+        for (block, entry) in directory.streamBlocks.enumerated() {
+            let start = header.streamsStart + block * IndexLayout.streamBlockEntries * IndexLayout.streamEntrySize
+            let end = min(start + IndexLayout.streamBlockEntries * IndexLayout.streamEntrySize, header.recordsStart)
+            let blockBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+            guard CRC32C.checksum(blockBytes) == entry.checksum else { throw FormatError(reason: "index stream block \(block) checksum mismatch") }
+            for stream in IndexEntries.streamEntries(blockBytes) {
+                guard Int(stream.recordIndex) < index.records.count, index.records[Int(stream.recordIndex)].offset == stream.offset else {
+                    throw FormatError(reason: "index entry disagrees with the record table")
+                }
+                index.streams[stream.hash, default: []].append(stream)
+            }
+        }
+        guard index.records.count == Int(header.recordCount) else { throw FormatError(reason: "index record count mismatch") }
+        index.recordsChecksum = header.recordsChecksum
+        return (index, header)
+    }
+}
+
+/// What the index needs of a record, kept until the record's append call is
+/// known to be complete (the writer publishes it, recovery finds its commit flag).
+struct PendingRecord {
+    let offset: UInt64
+    let length: Int
+    let checksum: UInt32
+    let position: UInt64
+    let streamHash: UInt64
+    let version: UInt64
+    let type: String
+    let category: String
+    let timestampMicroseconds: Int64
+
+    init(_ view: RecordView, at offset: UInt64) {
+        self.offset = offset
+        length = view.length
+        checksum = view.checksum
+        position = view.position
+        streamHash = StreamHash.of(view.streamBytes)
+        version = view.version
+        type = view.type
+        category = StreamName(unchecked: view.streamName).category
+        timestampMicroseconds = view.timestampMicroseconds
+    }
+
+    init(
+        offset: UInt64, length: Int, checksum: UInt32, position: UInt64, streamHash: UInt64, version: UInt64,
+        type: String, category: String, timestampMicroseconds: Int64
+    ) {
+        self.offset = offset
+        self.length = length
+        self.checksum = checksum
+        self.position = position
+        self.streamHash = streamHash
+        self.version = version
+        self.type = type
+        self.category = category
+        self.timestampMicroseconds = timestampMicroseconds
+    }
+}
+
+/// Narrows records by event type and category through the ids an index stores.
+struct RecordFilterMatcher {
+    private let typeIDs: Set<UInt16>?
+    private let categoryIDs: Set<UInt16>?
+
+    /// Nil when the filter has neither types nor categories.
+    init?(filter: EventFilter, typeNames: [String], categoryNames: [String]) {
+        guard !filter.eventTypes.isEmpty || !filter.categories.isEmpty else { return nil }
+        func ids(_ wanted: Set<String>, _ names: [String]) -> Set<UInt16>? {
+            guard !wanted.isEmpty else { return nil }
+            var ids = Set<UInt16>()
+            for (id, name) in names.enumerated() where wanted.contains(name) { ids.insert(UInt16(id)) }
+            // Names past the table's capacity share the overflow id: keep those
+            // records as candidates, the reader checks them.
+            if names.count >= Int(IndexLayout.overflowID) { ids.insert(IndexLayout.overflowID) }
+            return ids
+        }
+        typeIDs = ids(filter.eventTypes, typeNames)
+        categoryIDs = ids(filter.categories, categoryNames)
+    }
+
+    /// Whether no record of this index can match.
+    var matchesNothing: Bool { typeIDs?.isEmpty == true || categoryIDs?.isEmpty == true }
+
+    func matches(_ record: IndexRecord) -> Bool {
+        (typeIDs?.contains(record.typeID) ?? true) && (categoryIDs?.contains(record.categoryID) ?? true)
+    }
+
+    func indexes(_ records: [IndexRecord], from start: Int) -> [Int] {
+        if matchesNothing { return [] }
+        var result: [Int] = []
+        for index in start..<records.count where matches(records[index]) { result.append(index) }
+        return result
+    }
+}
