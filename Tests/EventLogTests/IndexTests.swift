@@ -273,3 +273,22 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 }
+
+@Suite struct StatsTests {
+    @Test func statsAddUpEventsStreamsCategoriesAndTheLargestStreams() async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024)) { store, _ in
+            for n in 0..<300 {
+                let stream: StreamName = n % 3 == 0 ? "order-1" : StreamName(unchecked: "cart-\(n % 7)")
+                try await store.append([event("E", n, bytes: 300)], to: stream)
+            }
+            let stats = try store.stats(largestStreams: 2)
+            #expect(stats.events == 300)
+            #expect(stats.streams == 1 + 7)
+            #expect(stats.segments == (try segmentFiles(store.directory).count))
+            #expect(stats.indexBytes > 0 && stats.segmentBytes > 0)
+            #expect(stats.categories == [.init(category: "cart", events: 200), .init(category: "order", events: 100)])
+            #expect(stats.largestStreams.first == .init(stream: "order-1", events: 100))
+            #expect(stats.largestStreams.count == 2)
+        }
+    }
+}

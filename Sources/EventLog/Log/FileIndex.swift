@@ -65,6 +65,12 @@ final class SealedIndex: Sendable {
         try ask({ $0.timeSearchStart(atOrAfter: timestamp) }, { try $0.timeSearchStart(atOrAfter: timestamp) })
     }
 
+    /// Per stream hash, its events in this segment, and per category, its events:
+    /// what `stats` adds up. Reads the whole index.
+    func tally() throws -> (streams: [UInt64: (count: UInt64, last: IndexStreamEntry)], categories: [String: UInt64], indexBytes: UInt64) {
+        try ask({ $0.tally() }, { try $0.tally() })
+    }
+
     /// The last record's timestamp, when known without reading (else nil).
     var lastTimestamp: Int64? {
         switch source.withLock({ $0 }) {
@@ -233,6 +239,30 @@ final class FileIndex: @unchecked Sendable {
         var result: [Int] = []
         for (offset, record) in records.enumerated() where matcher.matches(record) { result.append(start + offset) }
         return result
+    }
+
+    func tally() throws -> (streams: [UInt64: (count: UInt64, last: IndexStreamEntry)], categories: [String: UInt64], indexBytes: UInt64) {
+        let (names, blocks) = try withDirectory { _, directory in (directory.categoryNames, directory.streamBlocks.count) }
+        var streams: [UInt64: (count: UInt64, last: IndexStreamEntry)] = [:]
+        var categories: [String: UInt64] = [:]
+        for record in try records(0..<Int(header.recordCount)) {
+            let name = Int(record.categoryID) < names.count ? names[Int(record.categoryID)] : "(other)"
+            categories[name, default: 0] += 1
+        }
+        try withDirectory { file, directory in
+            for block in 0..<blocks {
+                let first = block * IndexLayout.streamBlockEntries
+                let count = min(IndexLayout.streamBlockEntries, Int(header.streamEntryCount) - first)
+                let bytes = try readBlock(
+                    file, at: header.streamsStart + first * IndexLayout.streamEntrySize,
+                    bytes: count * IndexLayout.streamEntrySize, checksum: directory.streamBlocks[block].checksum, name: "stream")
+                for entry in bytes.withUnsafeBytes({ IndexEntries.streamEntries($0) }) {
+                    let previous = streams[entry.hash]
+                    streams[entry.hash] = ((previous?.count ?? 0) + 1, entry)
+                }
+            }
+        }
+        return (streams, categories, UInt64(header.fileSize))
     }
 
     func timeSearchStart(atOrAfter timestamp: Int64) throws -> Int {

@@ -88,6 +88,19 @@ struct MemoryIndex {
         return max(0, low - 1) / IndexLayout.recordBlockEntries * IndexLayout.recordBlockEntries
     }
 
+    /// Per stream hash, its events in this segment (and the last entry), and per
+    /// category, its events.
+    func tally() -> (streams: [UInt64: (count: UInt64, last: IndexStreamEntry)], categories: [String: UInt64], indexBytes: UInt64) {
+        var streamCounts: [UInt64: (count: UInt64, last: IndexStreamEntry)] = [:]
+        for (hash, entries) in streams { streamCounts[hash] = (UInt64(entries.count), entries[entries.count - 1]) }
+        var categories: [String: UInt64] = [:]
+        for record in records {
+            let name = Int(record.categoryID) < categoryNames.count ? categoryNames[Int(record.categoryID)] : "(other)"
+            categories[name, default: 0] += 1
+        }
+        return (streamCounts, categories, 0)
+    }
+
     // MARK: Files
 
     /// The index file's bytes.

@@ -317,7 +317,7 @@ public final class FileEventStore: Sendable {
         }
     }
 
-    private func checkOpen() throws {
+    func checkOpen() throws {
         if isClosed.load(ordering: .relaxed) { throw EventStoreError.closed }
     }
 }
