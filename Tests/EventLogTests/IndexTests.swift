@@ -292,3 +292,20 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 }
+
+@Suite struct InspectTests {
+    @Test func inspectNamesTheFileOffsetSizeAndChecksumOfARecord() async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024)) { store, folder in
+            for n in 0..<200 { try await store.append([event("E", n, bytes: 500)], to: "i-1") }
+            let first = try #require(try store.inspect(position: 1))
+            #expect(first.file == (try segmentFiles(folder.path))[0] && first.offset == 64)
+            #expect(first.isSealedSegment && first.isLastOfAppendCall)
+            #expect(first.lengthBytes == RecordLayout.recordSize(of: event("E", 0, bytes: 500), in: "i-1"))
+            let bytes = try bytes(of: first.file)
+            #expect(bytes.withUnsafeBytes { $0.loadLE(UInt32.self, at: 68) } == first.checksum)
+            let last = try #require(try store.inspect(position: 200))
+            #expect(!last.isSealedSegment && last.event.position == 200)
+            #expect(try store.inspect(position: 201) == nil)
+        }
+    }
+}
