@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds one fuzz target with libFuzzer and runs it for SECONDS on its corpus.
-# Usage: Fuzz/run.sh TARGET SECONDS   (targets: record segment-header segment-footer manifest)
+# Usage: Fuzz/run.sh TARGET SECONDS   (targets: record segment-header segment-footer manifest index)
 # New inputs go to a scratch folder; crashes are written to Fuzz/Crashes/TARGET/
 # (commit them: the unit tests replay every file there).
 set -euo pipefail
@@ -14,5 +14,8 @@ binary=$(swift build -c release --show-bin-path)/fuzz-$target
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "Crashes/$target"
+# Index files are larger than records: give the index target room.
+max_len=4096
+[ "$target" = index ] && max_len=32768
 SWIFT_BACKTRACE=enable=no "$binary" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="Crashes/$target/" \
-  -max_len=4096 "$scratch" "Corpus/$target" 2>&1 | tail -n 25
+  -max_len="$max_len" "$scratch" "Corpus/$target" 2>&1 | tail -n 25

@@ -14,6 +14,7 @@ public enum FuzzTargets {
         "segment-header": segmentHeader,
         "segment-footer": segmentFooter,
         "manifest": manifest,
+        "index": index,
     ]
 
     /// Decodes a record as read from disk, and again with its checksum fixed up so
@@ -66,6 +67,61 @@ public enum FuzzTargets {
         precondition(manifest.encoded().elementsEqual(bytes))
     }
 
+    /// Decodes an index file (header, directory, every block); a decoded index must
+    /// hold what its header promises, and encode to an index that decodes the same.
+    public static func index(_ bytes: UnsafeRawBufferPointer) {
+        checkIndex(bytes)
+        // Again with every checksum made to match, so the fuzzer gets past them to
+        // the structural checks.
+        var fixed = [UInt8](bytes)
+        fixIndexChecksums(&fixed)
+        fixed.withUnsafeBytes { checkIndex($0) }
+    }
+
+    private static func fixIndexChecksums(_ bytes: inout [UInt8]) {
+        guard bytes.count >= IndexLayout.headerSize else { return }
+        bytes.withUnsafeMutableBytes { raw in
+            let view = UnsafeRawBufferPointer(raw)
+            let recordCount = Int(view.loadLE(UInt64.self, at: 40) & 0xFFFF_FFFF)
+            let entryCount = Int(view.loadLE(UInt32.self, at: 76))
+            let bloomBytes = Int(view.loadLE(UInt32.self, at: 80))
+            let namesBytes = Int(view.loadLE(UInt32.self, at: 84))
+            let streamBlocks = IndexLayout.blockCount(entryCount, per: IndexLayout.streamBlockEntries)
+            let recordBlocks = IndexLayout.blockCount(recordCount, per: IndexLayout.recordBlockEntries)
+            let directoryBytes = bloomBytes + streamBlocks * IndexLayout.streamDirectoryEntrySize
+                + recordBlocks * IndexLayout.recordDirectoryEntrySize + namesBytes
+            let streamsStart = IndexLayout.headerSize + directoryBytes
+            let recordsStart = streamsStart + entryCount * IndexLayout.streamEntrySize
+            guard directoryBytes >= 0, recordsStart + recordCount * IndexLayout.recordEntrySize == raw.count else { return }
+            for block in 0..<streamBlocks {
+                let start = streamsStart + block * IndexLayout.streamBlockEntries * IndexLayout.streamEntrySize
+                let end = min(start + IndexLayout.streamBlockEntries * IndexLayout.streamEntrySize, recordsStart)
+                let slot = IndexLayout.headerSize + bloomBytes + block * IndexLayout.streamDirectoryEntrySize + 16
+                raw.storeLE(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: view[start..<end])), at: slot)
+            }
+            for block in 0..<recordBlocks {
+                let start = recordsStart + block * IndexLayout.recordBlockEntries * IndexLayout.recordEntrySize
+                let end = min(start + IndexLayout.recordBlockEntries * IndexLayout.recordEntrySize, raw.count)
+                let slot = IndexLayout.headerSize + bloomBytes + streamBlocks * IndexLayout.streamDirectoryEntrySize
+                    + block * IndexLayout.recordDirectoryEntrySize + 8
+                raw.storeLE(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: view[start..<end])), at: slot)
+            }
+            raw.storeLE(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: view[IndexLayout.headerSize..<streamsStart])), at: 88)
+            raw.storeLE(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: view[0..<124])), at: 124)
+        }
+    }
+
+    private static func checkIndex(_ bytes: UnsafeRawBufferPointer) {
+        guard let (decoded, header) = try? MemoryIndex.decode(bytes) else { return }
+        precondition(decoded.recordCount == Int(header.recordCount))
+        precondition(decoded.streams.values.reduce(0) { $0 + $1.count } == decoded.recordCount)
+        let again = decoded.encoded(storeID: header.storeID, isPartial: header.isPartial)
+        guard let (redecoded, _) = try? again.withUnsafeBytes({ try MemoryIndex.decode($0) }) else {
+            preconditionFailure("a decoded index must encode to a valid index")
+        }
+        precondition(redecoded.records == decoded.records)
+    }
+
     /// Valid encodings to start each target's corpus from.
     public static func seeds() -> [String: [[UInt8]]] {
         func record(_ event: EventData, stream: StreamName, last: Bool) -> [UInt8] {
@@ -85,6 +141,20 @@ public enum FuzzTargets {
             "segment-header": [SegmentHeader(storeID: id, segmentNumber: 2, firstPosition: 1_001).encoded()],
             "segment-footer": [SegmentFooter(lastPosition: 2_000, recordCount: 1_000, recordsEndOffset: 150_064, recordsChecksum: 0x1234_5678).encoded()],
             "manifest": [StoreManifest(storeID: id, segmentSizeBytes: 64 << 20, createdMicroseconds: 1_700_000_000_000_000).encoded()],
+            "index": [seedIndex(records: 5, streams: 2), seedIndex(records: 600, streams: 3)],
         ]
+    }
+
+    private static func seedIndex(records: Int, streams: Int) -> [UInt8] {
+        var index = MemoryIndex(firstPosition: 11)
+        var versions = [UInt64](repeating: 0, count: streams)
+        for record in 0..<records {
+            versions[record % streams] += 1
+            index.append(PendingRecord(
+                offset: 64 + UInt64(record) * 90, length: 90, checksum: UInt32(record), position: 11 + UInt64(record),
+                streamHash: StreamHash.of("s-\(record % streams)"), version: versions[record % streams],
+                type: record % 2 == 0 ? "A" : "B", category: "s", timestampMicroseconds: Int64(record) * 1_000))
+        }
+        return index.encoded(storeID: UUID(uuidString: "6F9619FF-8B86-D011-B42D-00C04FC964FF")!, isPartial: false)
     }
 }
