@@ -64,8 +64,9 @@ public final class FileEventStore: Sendable {
     ///   to the store; ``EventStoreError/corrupted(file:offset:reason:)`` if the
     ///   log is damaged anywhere but its torn tail; ``EventStoreError/incompatibleStore(path:reason:)``
     ///   if the folder is not a store of this format version.
-    /// - Complexity: O(size of the log) until the persisted indexes arrive: every
-    ///   segment is read back to rebuild the in-memory index.
+    /// - Complexity: O(segments) small reads (headers, footers, index headers and
+    ///   directories) plus the active segment's records after its index checkpoint
+    ///   (none after a clean close; the whole active segment after a crash).
     public static func open(directory: String, options: StoreOptions = StoreOptions()) throws -> FileEventStore {
         try open(directory: directory, options: options, fileSystem: PosixFileSystem())
     }
