@@ -82,12 +82,16 @@ extension EventStore {
     }
 
     /// Reads a whole stream forward.
-    public func readStream(_ stream: StreamName) async throws -> [RecordedEvent] {
+    ///
+    /// (Named apart from `readStream(_:from:direction:maxCount:)` on purpose: a
+    /// store's own synchronous reads with default arguments stay callable without
+    /// `await`, which an async overload of the same name would prevent.)
+    public func readWholeStream(_ stream: StreamName) async throws -> [RecordedEvent] {
         try await readStream(stream, from: 1, direction: .forward, maxCount: .max)
     }
 
     /// Reads the whole log forward.
-    public func readAll() async throws -> [RecordedEvent] {
+    public func readWholeLog() async throws -> [RecordedEvent] {
         try await readAll(from: .start, direction: .forward, maxCount: .max)
     }
 }

@@ -9,7 +9,16 @@ import Synchronization
 /// The log state shared by the store, its writer and its readers.
 final class SharedLog: Sendable {
     let state: Mutex<LogState>
-    init(state: LogState) { self.state = Mutex(state) }
+    /// Subscribers waiting for the visible end to move.
+    let waiters: PositionWaiters
+    /// Truncation and deletion of streams, applied to every read.
+    let rules: StreamRulesBook
+
+    init(state: LogState, rules: StreamRulesBook) {
+        self.state = Mutex(state)
+        waiters = PositionWaiters(visibleEnd: state.visibleEnd)
+        self.rules = rules
+    }
 }
 
 /// What the log knows of a stream's end.
@@ -33,8 +42,17 @@ struct LogReader: Sendable {
     ) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         guard maxCount > 0 else { return events }
+        // Truncated and deleted events are hidden from every read, at once.
+        var version = version
+        var lowest: UInt64 = 1
+        if let rule = shared.rules.rule(for: stream) {
+            if rule.isHardDeleted { return events }
+            lowest = rule.truncateBefore
+            if direction == .forward { version = max(version, lowest) }
+        }
         var scanner = RecordScanner(fileSystem: fileSystem, capacity: 64 * 1024)
         try forEachStreamLocation(stream, from: version, direction: direction) { location in
+            if location.version < lowest { return true }
             let event = try read(location, scanner: &scanner) { view -> RecordedEvent? in
                 view.belongs(to: stream) ? view.event() : nil
             }
@@ -134,10 +152,12 @@ struct LogReader: Sendable {
         let plan = shared.state.withLock { ReadAllPlan(state: $0, shared: shared, from: position, direction: direction) }
         var remaining = maxCount
         var scanner = RecordScanner(fileSystem: fileSystem)
+        let rules = shared.rules.isEmpty ? nil : shared.rules.all
         try withoutActuallyEscaping(body) { body in
         let deliver = { (view: RecordView) throws -> Bool in
             let event = view.event()
             guard filter.matches(event) else { return true }
+            if let rules, let rule = rules[event.stream], rule.hides(version: event.version.rawValue) { return true }
             remaining -= 1
             return try body(event) && remaining > 0
         }

@@ -339,6 +339,7 @@ final class LogWriter: @unchecked Sendable {
             assert(lastWritten >= state.visibleEnd, "visible end only grows")
             state.visibleEnd = lastWritten
         }
+        shared.waiters.advance(to: lastWritten)
     }
 
     /// Writes a sealed segment's index file and swaps it in for the in-memory index.
@@ -500,6 +501,7 @@ final class LogWriter: @unchecked Sendable {
     }
 
     private func check(_ part: StreamAppend) -> PartCheck {
+        if shared.rules.rule(for: part.stream)?.isHardDeleted == true { return .failed(.streamDeleted(stream: part.stream)) }
         let head = heads.head(of: part.stream)!
         let current = head.version
         let expectedBase: UInt64

@@ -33,6 +33,7 @@ public final class FileEventStore: Sendable {
     let reader: LogReader
     private let lock: Mutex<OpenFile?>
     private let isClosed = Atomic<Bool>(false)
+    let damagedSnapshots = Atomic<Int>(0)
 
     private init(
         directory: String, options: StoreOptions, configuration: LogConfiguration, shared: SharedLog,
@@ -50,6 +51,7 @@ public final class FileEventStore: Sendable {
     }
 
     deinit {
+        shared.waiters.close()
         writer?.requestClose()
         if let file = lock.withLock({ $0 }) { try? configuration.fileSystem.close(file) }
     }
@@ -101,7 +103,8 @@ public final class FileEventStore: Sendable {
                 let cache = IndexCache(budgetBytes: options.indexCacheBytes)
                 var recovered = try Recovery.recover(configuration: configuration, cache: cache, readOnly: options.readOnly)
                 recovered.report.openMilliseconds = Double(Clock.monotonicNanoseconds() - started) / 1_000_000
-                let shared = SharedLog(state: recovered.state)
+                let shared = SharedLog(
+                    state: recovered.state, rules: try StreamRulesBook.load(directory: directory, fileSystem: fileSystem))
                 var writer: LogWriter?
                 if let active = recovered.active {
                     writer = LogWriter(
@@ -254,11 +257,20 @@ public final class FileEventStore: Sendable {
     ///   of each visited segment when filtering by type or category.
     public func readAll(
         from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max,
-        filter: EventFilter = .all
+        filter: EventFilter
     ) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         try forEachEvent(from: position, direction: direction, maxCount: maxCount, filter: filter) { events.append($0) }
         return events
+    }
+
+    /// Reads up to `maxCount` events of the whole log from `position`, going `direction`.
+    /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``.
+    /// - Complexity: O(log segments + events read).
+    public func readAll(
+        from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max
+    ) throws -> [RecordedEvent] {
+        try readAll(from: position, direction: direction, maxCount: maxCount, filter: .all)
     }
 
     /// Calls `body` with each event of the whole log from `position`, without
@@ -309,6 +321,7 @@ public final class FileEventStore: Sendable {
     ///   (the store still closes; reopen it to recover from the log).
     public func close() async throws {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        shared.waiters.close()
         if let writer {
             await writer.close()
             if let file = lock.withLock({ file -> OpenFile? in defer { file = nil }; return file }) {

@@ -1,0 +1,77 @@
+// The stream rules file (`STREAMS`): which streams are truncated or deleted. Small
+// (one entry per stream that has a rule), rewritten atomically on each change.
+import EventSourcing
+import Foundation
+
+/// What hides a stream's events from reads.
+struct StreamRule: Equatable, Sendable {
+    /// Events with a lower version are hidden (1: none).
+    var truncateBefore: UInt64 = 1
+    /// A tombstone: every event is hidden and the stream cannot be appended to.
+    var isHardDeleted = false
+
+    func hides(version: UInt64) -> Bool { isHardDeleted || version < truncateBefore }
+}
+
+/// The `STREAMS` file.
+///
+///     0  8B  magic "EVLOGRUL"
+///     8  u32 format version (1)
+///    12  u32 entry count
+///    16  entries: u16 name length, name (UTF-8), u64 truncate-before, u8 flags (bit 0: hard-deleted)
+///   end  u32 CRC32C of everything before it
+enum StreamRulesFormat {
+    static let magic: [UInt8] = Array("EVLOGRUL".utf8)
+    static let fileName = "STREAMS"
+
+    static func encode(_ rules: [StreamName: StreamRule]) -> [UInt8] {
+        var bytes = magic
+        append(formatVersion, to: &bytes)
+        append(UInt32(rules.count), to: &bytes)
+        for (stream, rule) in rules.sorted(by: { $0.key < $1.key }) {
+            append(UInt16(stream.rawValue.utf8.count), to: &bytes)
+            bytes.append(contentsOf: stream.rawValue.utf8)
+            append(rule.truncateBefore, to: &bytes)
+            bytes.append(rule.isHardDeleted ? 1 : 0)
+        }
+        append(CRC32C.checksum(bytes), to: &bytes)
+        return bytes
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> [StreamName: StreamRule] {
+        guard bytes.count >= 20 else { throw FormatError(reason: "stream rules file is cut short") }
+        let stored = bytes.withUnsafeBytes { $0.loadLE(UInt32.self, at: bytes.count - 4) }
+        guard stored == CRC32C.checksum(Array(bytes.dropLast(4))) else { throw FormatError(reason: "stream rules checksum mismatch") }
+        guard bytes.prefix(8).elementsEqual(magic) else { throw FormatError(reason: "not a stream rules file (bad magic)") }
+        return try bytes.withUnsafeBytes { raw in
+            let version = raw.loadLE(UInt32.self, at: 8)
+            guard version == formatVersion else { throw FormatError(reason: "stream rules format version \(version)") }
+            let count = Int(raw.loadLE(UInt32.self, at: 12))
+            var offset = 16
+            let end = bytes.count - 4
+            var rules: [StreamName: StreamRule] = [:]
+            for _ in 0..<count {
+                guard offset + 2 <= end else { throw FormatError(reason: "stream rules entry is cut short") }
+                let length = Int(raw.loadLE(UInt16.self, at: offset))
+                offset += 2
+                guard offset + length + 9 <= end else { throw FormatError(reason: "stream rules entry is cut short") }
+                let nameBytes = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)])
+                guard isValidUTF8(nameBytes), let name = try? StreamName(String(decoding: nameBytes, as: UTF8.self)) else {
+                    throw FormatError(reason: "stream rules entry has an invalid stream name")
+                }
+                offset += length
+                let truncateBefore = raw.loadLE(UInt64.self, at: offset)
+                let flags = raw[offset + 8]
+                offset += 9
+                guard flags & ~1 == 0, truncateBefore >= 1 else { throw FormatError(reason: "stream rules entry has bad fields") }
+                rules[name] = StreamRule(truncateBefore: truncateBefore, isHardDeleted: flags & 1 != 0)
+            }
+            guard offset == end else { throw FormatError(reason: "stream rules file has trailing bytes") }
+            return rules
+        }
+    }
+
+    private static func append<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+}

@@ -1,0 +1,89 @@
+// The file store as an `EventStore`: the protocol's async surface over the
+// engine's calls, plus snapshots and stream truncation and deletion.
+import EventSourcing
+import Foundation
+
+extension FileEventStore: EventStore {
+    public func streamVersion(_ stream: StreamName) async throws -> StreamVersion { try version(of: stream) }
+
+    public func lastPosition() async throws -> GlobalPosition {
+        try checkOpen()
+        return lastPosition
+    }
+
+    // MARK: Snapshots
+
+    /// Stores `snapshot` as the latest of its stream: written to a temporary file,
+    /// synced, renamed over the previous one, and the folder synced.
+    public func saveSnapshot(_ snapshot: Snapshot) async throws {
+        try checkWritable()
+        try translatingSystemErrors {
+            let folder = directory + "/" + SnapshotFormat.folder
+            let fileSystem = configuration.fileSystem
+            if !fileSystem.exists(folder) {
+                try fileSystem.makeDirectory(folder)
+                try fileSystem.syncDirectory(directory)
+            }
+            try fileSystem.writeAtomically(
+                SnapshotFormat.encode(snapshot), to: SnapshotFormat.path(directory: directory, stream: snapshot.stream),
+                directory: folder)
+        }
+    }
+
+    /// The latest snapshot of `stream`, or nil. A damaged snapshot file is counted in
+    /// ``damagedSnapshotsIgnored`` and reported as nil (the caller replays events).
+    public func loadSnapshot(of stream: StreamName) async throws -> Snapshot? {
+        try checkOpen()
+        return try translatingSystemErrors {
+            let path = SnapshotFormat.path(directory: directory, stream: stream)
+            guard configuration.fileSystem.exists(path) else { return nil }
+            guard let snapshot = try? SnapshotFormat.decode(try configuration.fileSystem.readWholeFile(path)) else {
+                damagedSnapshots.wrappingAdd(1, ordering: .relaxed)
+                return nil
+            }
+            // Another stream with the same name hash owns the file.
+            return snapshot.stream == stream ? snapshot : nil
+        }
+    }
+
+    /// Snapshot files found damaged and ignored since the store opened.
+    public var damagedSnapshotsIgnored: Int { damagedSnapshots.load(ordering: .relaxed) }
+
+    // MARK: Stream lifecycle
+
+    /// Deletes `stream` once its version satisfies `expectedVersion`. Soft: its events
+    /// disappear from every read at once, and appending continues at the next version.
+    /// Hard: a tombstone; appends to the name throw ``EventStoreError/streamDeleted(stream:)``.
+    /// The space is reclaimed by compaction.
+    public func deleteStream(_ stream: StreamName, expectedVersion: ExpectedVersion = .any, hard: Bool = false) async throws {
+        try checkWritable()
+        try translatingSystemErrors {
+            let current = try reader.streamHead(stream)?.version ?? 0
+            guard expectedVersion.isSatisfied(by: StreamVersion(current)) else {
+                throw EventStoreError.wrongExpectedVersion(stream: stream, expected: expectedVersion, actual: StreamVersion(current))
+            }
+            try shared.rules.update(stream, directory: directory, fileSystem: configuration.fileSystem) { rule in
+                if hard {
+                    rule.isHardDeleted = true
+                } else {
+                    rule.truncateBefore = max(rule.truncateBefore, current + 1)
+                }
+            }
+        }
+    }
+
+    /// Hides the events of `stream` before `version` from every read, at once.
+    public func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws {
+        try checkWritable()
+        try translatingSystemErrors {
+            try shared.rules.update(stream, directory: directory, fileSystem: configuration.fileSystem) { rule in
+                rule.truncateBefore = max(rule.truncateBefore, version.rawValue)
+            }
+        }
+    }
+
+    private func checkWritable() throws {
+        try checkOpen()
+        if options.readOnly { throw EventStoreError.readOnly(path: directory) }
+    }
+}

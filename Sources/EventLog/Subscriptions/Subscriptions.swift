@@ -1,0 +1,90 @@
+// Catch-up subscriptions: each subscriber pulls the log at its own pace through
+// the ordinary read path (history), and parks on the position waiters once it has
+// caught up (live). A slow subscriber costs the writer nothing: nothing is queued
+// for it, it simply reads further behind.
+import EventSourcing
+
+extension FileEventStore {
+    /// Every event passing `filter` from `position` on: the history, then live
+    /// events as they are acknowledged, in position order with no gap and no duplicate.
+    ///
+    /// Iteration ends when the task is cancelled and throws ``EventStoreError/closed``
+    /// when the store closes.
+    public func subscribeToAll(from position: GlobalPosition = .start, filter: EventFilter = .all) -> EventSubscription {
+        EventSubscription { [self] in AllEventsPuller(store: self, from: max(position.rawValue, 1), filter: filter) }
+    }
+
+    /// Every event of `stream` from `version` on: the history, then live events.
+    public func subscribe(to stream: StreamName, from version: StreamVersion = 1) -> EventSubscription {
+        EventSubscription { [self] in StreamEventsPuller(store: self, stream: stream, from: max(version.rawValue, 1)) }
+    }
+}
+
+/// How many events a subscriber reads per trip to the log: bounds its memory.
+private let subscriptionBatchSize = 512
+
+/// Pulls `$all` for one subscriber.
+final class AllEventsPuller: EventPuller {
+    private let store: FileEventStore
+    private let filter: EventFilter
+    private var nextPosition: UInt64
+    private var buffer: [RecordedEvent] = []
+    private var index = 0
+
+    init(store: FileEventStore, from position: UInt64, filter: EventFilter) {
+        self.store = store
+        self.filter = filter
+        nextPosition = position
+    }
+
+    func next() async throws -> RecordedEvent? {
+        while true {
+            if index < buffer.count {
+                index += 1
+                return buffer[index - 1]
+            }
+            if Task.isCancelled { return nil }
+            // Everything up to `end` is visible now; the read may see further.
+            let end = store.lastPosition.rawValue
+            buffer = try store.readAll(
+                from: GlobalPosition(nextPosition), direction: .forward, maxCount: subscriptionBatchSize, filter: filter)
+            index = 0
+            if let last = buffer.last { nextPosition = last.position.rawValue + 1 }
+            // A short batch means every matching event up to `end` was read: skip
+            // the non-matching ones so the next read does not scan them again.
+            if buffer.count < subscriptionBatchSize { nextPosition = max(nextPosition, end + 1) }
+            if buffer.isEmpty, try await !store.shared.waiters.wait(untilVisible: nextPosition) { return nil }
+        }
+    }
+}
+
+/// Pulls one stream for one subscriber, through the stream's index entries.
+final class StreamEventsPuller: EventPuller {
+    private let store: FileEventStore
+    private let stream: StreamName
+    private var nextVersion: UInt64
+    private var buffer: [RecordedEvent] = []
+    private var index = 0
+
+    init(store: FileEventStore, stream: StreamName, from version: UInt64) {
+        self.store = store
+        self.stream = stream
+        nextVersion = version
+    }
+
+    func next() async throws -> RecordedEvent? {
+        while true {
+            if index < buffer.count {
+                index += 1
+                return buffer[index - 1]
+            }
+            if Task.isCancelled { return nil }
+            let end = store.lastPosition.rawValue
+            buffer = try store.readStream(stream, from: StreamVersion(nextVersion), direction: .forward, maxCount: subscriptionBatchSize)
+            index = 0
+            if let last = buffer.last { nextVersion = last.version.rawValue + 1 }
+            // Nothing new in the stream up to `end`: wait for the log to move past it.
+            if buffer.isEmpty, try await !store.shared.waiters.wait(untilVisible: end + 1) { return nil }
+        }
+    }
+}

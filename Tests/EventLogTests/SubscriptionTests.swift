@@ -1,0 +1,200 @@
+import EventSourcing
+import Foundation
+import Testing
+
+@testable import EventLog
+
+@Suite struct SubscriptionTests {
+    /// Collects `count` events from a subscription.
+    func collect(_ subscription: EventSubscription, count: Int) async throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        for try await event in subscription {
+            events.append(event)
+            if events.count == count { break }
+        }
+        return events
+    }
+
+    @Test(arguments: [1, 2, 3] as [UInt64])
+    func aSubscriberFromTheStartSeesEveryPositionOnceInOrderWhileEightAppendersRun(seed: UInt64) async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024)) { store, _ in
+            // Some history first, so the subscription catches up and then goes live.
+            for n in 0..<100 { try await store.append([event("H", n, bytes: 200)], to: "history-1") }
+            let appenders = 8
+            let perAppender = 60
+            let total = 100 + appenders * perAppender
+            let starts: [UInt64] = [1, 50, 100, 101, UInt64(50 + seed * 7)]
+            try await withThrowingTaskGroup(of: [UInt64].self) { group in
+                for start in starts {
+                    group.addTask {
+                        try await self.collect(store.subscribeToAll(from: GlobalPosition(start)), count: total - Int(start) + 1)
+                            .map(\.position.rawValue)
+                    }
+                }
+                for appender in 0..<appenders {
+                    group.addTask {
+                        for n in 0..<perAppender {
+                            try await store.append(
+                                [event("L", n, bytes: 200)], to: StreamName("live-\(appender)"))
+                        }
+                        return []
+                    }
+                }
+                var seen: [[UInt64]] = []
+                for try await positions in group where !positions.isEmpty { seen.append(positions) }
+                for positions in seen {
+                    let first = positions[0]
+                    #expect(positions == Array(first...UInt64(total)), "no gap, no duplicate, in order from \(first)")
+                }
+                #expect(seen.count == starts.count)
+            }
+        }
+    }
+
+    @Test func aSubscriptionAtTheEndGetsOnlyLiveEvents() async throws {
+        try await withStore { store, _ in
+            try await store.append([event(), event()], to: "s-1")
+            let subscription = store.subscribeToAll(from: GlobalPosition(store.lastPosition.rawValue + 1))
+            async let live = collect(subscription, count: 2)
+            // The subscriber may start before or after these appends: either way it
+            // sees exactly them.
+            try await store.append([event("A", 1)], to: "s-1")
+            try await store.append([event("B", 2)], to: "s-2")
+            #expect(try await live.map(\.position.rawValue) == [3, 4])
+        }
+    }
+
+    @Test func filtersAndStreamSubscriptionsDeliverOnlyTheirEvents() async throws {
+        try await withStore { store, _ in
+            for n in 0..<30 {
+                try await store.append([event(n % 2 == 0 ? "Even" : "Odd", n)], to: StreamName(unchecked: n % 3 == 0 ? "order-\(n % 2)" : "cart-1"))
+            }
+            let orders = try await collect(store.subscribeToAll(filter: EventFilter(categories: ["order"])), count: 10)
+            #expect(orders.allSatisfy { $0.stream.category == "order" } && orders.count == 10)
+            let odd = try await collect(store.subscribeToAll(filter: EventFilter(eventTypes: ["Odd"])), count: 15)
+            #expect(odd.allSatisfy { $0.type == "Odd" })
+            let cart = try await collect(store.subscribe(to: "cart-1", from: 5), count: 16)
+            #expect(cart.map(\.version.rawValue) == Array(5...20))
+        }
+    }
+
+    @Test func cancellingTheTaskEndsAWaitingSubscriptionPromptly() async throws {
+        try await withStore { store, _ in
+            try await store.append([event()], to: "c-1")
+            let task = Task { try await collect(store.subscribeToAll(), count: 1_000) }
+            // Wait until the subscriber has read the history and parked.
+            while store.shared.waiters.count == 0 { await Task.yield() }
+            task.cancel()
+            let delivered = try await task.value
+            #expect(delivered.count == 1)
+            #expect(store.shared.waiters.count == 0, "the waiter was released")
+        }
+    }
+
+    @Test func closingTheStoreEndsEverySubscriptionWithClosed() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        try await store.append([event()], to: "c-1")
+        let task = Task { try await collect(store.subscribeToAll(), count: 1_000) }
+        while store.shared.waiters.count == 0 { await Task.yield() }
+        try await store.close()
+        await #expect(throws: EventStoreError.closed) { try await task.value }
+    }
+
+    @Test func truncatedAndDeletedEventsNeverReachASubscriber() async throws {
+        try await withStore { store, _ in
+            try await store.append([event(), event(), event()], to: "t-1")
+            try await store.append([event()], to: "gone-1")
+            try await store.truncateStream("t-1", before: 3)
+            try await store.deleteStream("gone-1", hard: true)
+            try await store.append([event()], to: "t-1")
+            let seen = try await collect(store.subscribeToAll(), count: 2)
+            #expect(seen.map(\.stream) == ["t-1", "t-1"] && seen.map(\.version.rawValue) == [3, 4])
+        }
+    }
+}
+
+@Suite struct StreamLifecycleTests {
+    @Test func softDeleteHidesTheStreamAndAppendsContinueAtTheNextVersion() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        var store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        try await store.append([event(), event()], to: "s-1")
+        try await store.append([event()], to: "other-1")
+        await #expect(throws: EventStoreError.wrongExpectedVersion(stream: "s-1", expected: .exact(1), actual: 2)) {
+            try await store.deleteStream("s-1", expectedVersion: .exact(1), hard: false)
+        }
+        try await store.deleteStream("s-1", expectedVersion: .exact(2), hard: false)
+        #expect(try store.readStream("s-1").isEmpty)
+        #expect(try store.readAll().map(\.stream) == ["other-1"])
+        #expect(try store.version(of: "s-1") == 2, "deletion does not lower the version")
+        let result = try await store.append([event()], to: "s-1", expectedVersion: .exact(2))
+        #expect(result.nextExpectedVersion == 3)
+        #expect(try store.readStream("s-1").map(\.version.rawValue) == [3])
+        try await store.close()
+        store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(try store.readStream("s-1").map(\.version.rawValue) == [3], "the rule survives reopening")
+        try await store.close()
+    }
+
+    @Test func hardDeleteIsATombstone() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        var store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        try await store.append([event()], to: "h-1")
+        try await store.deleteStream("h-1", hard: true)
+        await #expect(throws: EventStoreError.streamDeleted(stream: "h-1")) { try await store.append([event()], to: "h-1") }
+        #expect(try store.readStream("h-1").isEmpty && store.readAll().isEmpty)
+        try await store.close()
+        store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        await #expect(throws: EventStoreError.streamDeleted(stream: "h-1")) { try await store.append([event()], to: "h-1") }
+        try await store.close()
+    }
+
+    @Test func truncationHidesEarlierVersionsFromEveryRead() async throws {
+        try await withStore { store, _ in
+            for n in 0..<10 { try await store.append([event("E", n)], to: "t-1") }
+            try await store.truncateStream("t-1", before: 7)
+            #expect(try store.readStream("t-1").map(\.version.rawValue) == [7, 8, 9, 10])
+            #expect(try store.readStream("t-1", from: .end, direction: .backward).map(\.version.rawValue) == [10, 9, 8, 7])
+            #expect(try store.readAll().map(\.version.rawValue) == [7, 8, 9, 10])
+            try await store.truncateStream("t-1", before: 3)
+            #expect(try store.readStream("t-1").count == 4, "truncation never moves back")
+        }
+    }
+}
+
+@Suite struct SnapshotTests {
+    @Test func theLatestSnapshotIsLoadedAndReplacedAtomically() async throws {
+        try await withStore { store, folder in
+            #expect(try await store.loadSnapshot(of: "o-1") == nil)
+            let first = Snapshot(stream: "o-1", version: 5, schemaVersion: 1, state: Data("five".utf8))
+            try await store.saveSnapshot(first)
+            #expect(try await store.loadSnapshot(of: "o-1") == first)
+            let second = Snapshot(stream: "o-1", version: 9, schemaVersion: 2, state: Data("nine".utf8))
+            try await store.saveSnapshot(second)
+            #expect(try await store.loadSnapshot(of: "o-1") == second)
+            #expect(try await store.loadSnapshot(of: "o-2") == nil)
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder.file("snapshots"))
+            #expect(files.count == 1, "replaced, not accumulated: \(files)")
+        }
+    }
+
+    @Test func aDamagedSnapshotIsReportedAndIgnored() async throws {
+        try await withStore { store, folder in
+            try await store.saveSnapshot(Snapshot(stream: "o-1", version: 5, state: Data(repeating: 7, count: 100)))
+            let file = folder.file("snapshots/" + (try FileManager.default.contentsOfDirectory(atPath: folder.file("snapshots"))[0]))
+            for index in [0, 20, 60, 130] {
+                var bytes = try bytes(of: file)
+                bytes[min(index, bytes.count - 1)] ^= 0x20
+                try write(bytes, to: file)
+                #expect(try await store.loadSnapshot(of: "o-1") == nil, "byte \(index)")
+                bytes[min(index, bytes.count - 1)] ^= 0x20
+                try write(bytes, to: file)
+            }
+            #expect(store.damagedSnapshotsIgnored == 4)
+            #expect(try await store.loadSnapshot(of: "o-1")?.version == 5)
+        }
+    }
+}
