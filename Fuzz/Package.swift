@@ -4,7 +4,7 @@
 // Build and run one with: Fuzz/run.sh TARGET SECONDS
 import PackageDescription
 
-let targets = ["record", "segment-header", "segment-footer", "manifest", "index"]
+let targets = ["record", "segment-header", "segment-footer", "manifest", "index", "snapshot", "stream-rules"]
 
 let package = Package(
     name: "EventLogFuzz",

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds one fuzz target with libFuzzer and runs it for SECONDS on its corpus.
-# Usage: Fuzz/run.sh TARGET SECONDS   (targets: record segment-header segment-footer manifest index)
+# Usage: Fuzz/run.sh TARGET SECONDS   (targets: record segment-header segment-footer manifest index snapshot stream-rules)
 # New inputs go to a scratch folder; crashes are written to Fuzz/Crashes/TARGET/
 # (commit them: the unit tests replay every file there).
 set -euo pipefail

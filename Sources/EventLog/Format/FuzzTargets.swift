@@ -15,6 +15,8 @@ public enum FuzzTargets {
         "segment-footer": segmentFooter,
         "manifest": manifest,
         "index": index,
+        "snapshot": snapshot,
+        "stream-rules": streamRules,
     ]
 
     /// Decodes a record as read from disk, and again with its checksum fixed up so
@@ -122,6 +124,32 @@ public enum FuzzTargets {
         precondition(redecoded.records == decoded.records)
     }
 
+    /// Decodes a snapshot file; a decoded snapshot must re-encode to the same bytes.
+    public static func snapshot(_ bytes: UnsafeRawBufferPointer) {
+        for candidate in [[UInt8](bytes), withTrailingChecksum(bytes)] {
+            guard let snapshot = try? SnapshotFormat.decode(candidate) else { continue }
+            precondition(SnapshotFormat.encode(snapshot) == candidate, "re-encoded snapshot differs")
+        }
+    }
+
+    /// Decodes a stream rules file; decoded rules must re-encode to the same bytes.
+    public static func streamRules(_ bytes: UnsafeRawBufferPointer) {
+        for candidate in [[UInt8](bytes), withTrailingChecksum(bytes)] {
+            guard let rules = try? StreamRulesFormat.decode(candidate) else { continue }
+            precondition(StreamRulesFormat.encode(rules) == candidate, "re-encoded stream rules differ")
+        }
+    }
+
+    /// The bytes with their last four replaced by the CRC32C of the rest, so the
+    /// fuzzer reaches the checks behind the checksum.
+    private static func withTrailingChecksum(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+        var fixed = [UInt8](bytes)
+        guard fixed.count >= 4 else { return fixed }
+        let crc = CRC32C.checksum(Array(fixed.dropLast(4)))
+        withUnsafeBytes(of: crc.littleEndian) { fixed.replaceSubrange((fixed.count - 4)..., with: $0) }
+        return fixed
+    }
+
     /// Valid encodings to start each target's corpus from.
     public static func seeds() -> [String: [[UInt8]]] {
         func record(_ event: EventData, stream: StreamName, last: Bool) -> [UInt8] {
@@ -142,6 +170,10 @@ public enum FuzzTargets {
             "segment-footer": [SegmentFooter(lastPosition: 2_000, recordCount: 1_000, recordsEndOffset: 150_064, recordsChecksum: 0x1234_5678).encoded()],
             "manifest": [StoreManifest(storeID: id, segmentSizeBytes: 64 << 20, createdMicroseconds: 1_700_000_000_000_000).encoded()],
             "index": [seedIndex(records: 5, streams: 2), seedIndex(records: 600, streams: 3)],
+            "snapshot": [SnapshotFormat.encode(Snapshot(stream: "order-42", version: 9, schemaVersion: 2, state: Data(#"{"items":2}"#.utf8)))],
+            "stream-rules": [StreamRulesFormat.encode([
+                "order-1": StreamRule(truncateBefore: 5, isHardDeleted: false), "gone-2": StreamRule(truncateBefore: 1, isHardDeleted: true),
+            ])],
         ]
     }
 

@@ -50,6 +50,7 @@ enum StreamRulesFormat {
             var offset = 16
             let end = bytes.count - 4
             var rules: [StreamName: StreamRule] = [:]
+            var previous: StreamName?
             for _ in 0..<count {
                 guard offset + 2 <= end else { throw FormatError(reason: "stream rules entry is cut short") }
                 let length = Int(raw.loadLE(UInt16.self, at: offset))
@@ -60,6 +61,9 @@ enum StreamRulesFormat {
                     throw FormatError(reason: "stream rules entry has an invalid stream name")
                 }
                 offset += length
+                // Entries are written in name order: any other order is not a file we wrote.
+                if let previous, !(previous < name) { throw FormatError(reason: "stream rules entries are out of order") }
+                previous = name
                 let truncateBefore = raw.loadLE(UInt64.self, at: offset)
                 let flags = raw[offset + 8]
                 offset += 9
