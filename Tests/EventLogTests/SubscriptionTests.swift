@@ -198,3 +198,51 @@ import Testing
         }
     }
 }
+
+@Suite struct FollowerTests {
+    func readOnly() -> StoreOptions {
+        var options = testOptions(segmentSizeBytes: 64 * 1024)
+        options.readOnly = true
+        return options
+    }
+
+    @Test func aReadOnlyStoreCatchesUpWithTheWriterButNeverPastItsPublishedPosition() async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024)) { writer, folder in
+            try await writer.append([event()], to: "f-1")
+            let reader = try FileEventStore.open(directory: folder.path, options: readOnly())
+            #expect(reader.lastPosition == 1)
+            // Enough to seal several segments while the reader is open.
+            for n in 0..<300 { try await writer.append([event("E", n, bytes: 500)], to: StreamName("f-\(n % 3)")) }
+            #expect(reader.lastPosition == 1, "nothing new until a refresh")
+            #expect(try reader.refresh() == 301)
+            #expect(try reader.readAll() == writer.readAll())
+            #expect(try reader.readStream("f-2") == writer.readStream("f-2"))
+            // A record written but not yet published stays invisible to the reader.
+            let positionFile = folder.file("POSITION")
+            let published = try bytes(of: positionFile)
+            try await writer.append([event()], to: "f-9")
+            try write(published, to: positionFile)
+            #expect(try reader.refresh() == 301)
+            try await reader.close()
+        }
+    }
+
+    @Test func aReadOnlySubscriptionFollowsLiveAppendsOfAnotherWriter() async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024)) { writer, folder in
+            try await writer.append([event()], to: "l-1")
+            let reader = try FileEventStore.open(directory: folder.path, options: readOnly())
+            let total = 200
+            async let seen: [UInt64] = {
+                var positions: [UInt64] = []
+                for try await event in reader.subscribeToAll() {
+                    positions.append(event.position.rawValue)
+                    if positions.count == total { break }
+                }
+                return positions
+            }()
+            for n in 1..<total { try await writer.append([event("E", n, bytes: 600)], to: "l-1") }
+            #expect(try await seen == Array(1...UInt64(total)))
+            try await reader.close()
+        }
+    }
+}

@@ -84,6 +84,8 @@ final class LogWriter: @unchecked Sendable {
     /// The batch's accepted events per stream, for retries within one batch.
     private var batchEvents: [StreamName: [(version: UInt64, id: UUID, position: UInt64)]] = [:]
     private var batchFirstPosition: UInt64 = 0
+    /// Where the acknowledged position is published for other processes.
+    private var positionFile: OpenFile?
 
     private let statistics = Mutex(WriterStatistics())
 
@@ -105,6 +107,22 @@ final class LogWriter: @unchecked Sendable {
         self.nextPosition = nextPosition
         self.heads = StreamHeads(capacity: streamCacheCapacity)
         self.reader = LogReader(shared: shared, fileSystem: configuration.fileSystem)
+        positionFile = try? configuration.fileSystem.open(
+            configuration.directory + "/" + PositionFileFormat.fileName, mode: .createOrOpen)
+        publishPosition(nextPosition - 1)
+    }
+
+    deinit {
+        if let positionFile { try? configuration.fileSystem.close(positionFile) }
+    }
+
+    /// Tells followers in other processes how far they may read. Advisory: a failure
+    /// only delays them, so it neither stops the writer nor fails an append.
+    private func publishPosition(_ position: UInt64) {
+        guard let positionFile else { return }
+        try? PositionFileFormat.encode(position).withUnsafeBytes {
+            try configuration.fileSystem.write(positionFile, $0, at: 0)
+        }
     }
 
     /// Starts the writer thread.
@@ -317,6 +335,7 @@ final class LogWriter: @unchecked Sendable {
             }
         }
         heads.trim()
+        if lastWritten >= batchFirstPosition { publishPosition(lastWritten) }
 
         // 5. Index files of the segments sealed in this batch, off the appenders' path.
         for segment in sealedInBatch { writeIndexFile(of: segment) }

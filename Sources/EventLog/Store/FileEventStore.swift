@@ -31,6 +31,9 @@ public final class FileEventStore: Sendable {
     let writer: LogWriter?
     let cache: IndexCache
     let reader: LogReader
+    /// For read-only opens: follows the writer of another process.
+    let follower: LogFollower?
+    private let watcher = Mutex<DirectoryWatcher?>(nil)
     private let lock: Mutex<OpenFile?>
     private let isClosed = Atomic<Bool>(false)
     let damagedSnapshots = Atomic<Int>(0)
@@ -45,12 +48,14 @@ public final class FileEventStore: Sendable {
         self.shared = shared
         self.cache = cache
         self.reader = LogReader(shared: shared, fileSystem: configuration.fileSystem)
+        self.follower = options.readOnly ? LogFollower(configuration: configuration, shared: shared, cache: cache) : nil
         self.writer = writer
         self.lock = Mutex(lockFile)
         self.openReport = report
     }
 
     deinit {
+        watcher.withLock { $0?.stop() }
         shared.waiters.close()
         writer?.requestClose()
         if let file = lock.withLock({ $0 }) { try? configuration.fileSystem.close(file) }
@@ -312,6 +317,29 @@ public final class FileEventStore: Sendable {
         return try translatingSystemErrors { try reader.firstPosition(atOrAfter: microseconds).map { GlobalPosition($0) } }
     }
 
+    // MARK: Following another process
+
+    /// For a read-only store: reads what the writer (in another process) has
+    /// acknowledged since the store opened or last refreshed, never past the
+    /// position it published. For a writer: the last position.
+    /// - Returns: the last position now visible.
+    @discardableResult
+    public func refresh() throws -> GlobalPosition {
+        try checkOpen()
+        guard let follower else { return lastPosition }
+        return GlobalPosition(try translatingSystemErrors { try follower.refresh() })
+    }
+
+    /// For a read-only store with subscribers: starts watching the folder, so
+    /// subscriptions wake when the writer publishes a new position.
+    func startFollowing() {
+        guard let follower else { return }
+        watcher.withLock { watcher in
+            guard watcher == nil, !isClosed.load(ordering: .relaxed) else { return }
+            watcher = DirectoryWatcher(directory: directory) { _ = try? follower.refresh() }
+        }
+    }
+
     // MARK: Closing
 
     /// Finishes the queued appends, syncs, and releases the writer lock. Later calls
@@ -321,6 +349,10 @@ public final class FileEventStore: Sendable {
     ///   (the store still closes; reopen it to recover from the log).
     public func close() async throws {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        watcher.withLock { watcher in
+            watcher?.stop()
+            watcher = nil
+        }
         shared.waiters.close()
         if let writer {
             await writer.close()

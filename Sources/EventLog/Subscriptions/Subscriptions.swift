@@ -44,6 +44,7 @@ final class AllEventsPuller: EventPuller {
                 return buffer[index - 1]
             }
             if Task.isCancelled { return nil }
+            store.followWriter()
             // Everything up to `end` is visible now; the read may see further.
             let end = store.lastPosition.rawValue
             buffer = try store.readAll(
@@ -79,6 +80,7 @@ final class StreamEventsPuller: EventPuller {
                 return buffer[index - 1]
             }
             if Task.isCancelled { return nil }
+            store.followWriter()
             let end = store.lastPosition.rawValue
             buffer = try store.readStream(stream, from: StreamVersion(nextVersion), direction: .forward, maxCount: subscriptionBatchSize)
             index = 0
@@ -86,5 +88,15 @@ final class StreamEventsPuller: EventPuller {
             // Nothing new in the stream up to `end`: wait for the log to move past it.
             if buffer.isEmpty, try await !store.shared.waiters.wait(untilVisible: end + 1) { return nil }
         }
+    }
+}
+
+extension FileEventStore {
+    /// A read-only store catches up with the writer of another process before a
+    /// subscriber reads, and watches the folder for the next change.
+    fileprivate func followWriter() {
+        guard follower != nil else { return }
+        _ = try? refresh()
+        startFollowing()
     }
 }

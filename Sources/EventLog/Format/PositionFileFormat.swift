@@ -1,0 +1,31 @@
+// The POSITION file: the writer's published durable position, for readers in
+// other processes. Advisory (recovery never reads it) and never fsynced: it only
+// tells a follower how far it may read.
+import Foundation
+
+/// `POSITION`: 20 bytes, rewritten in place after each acknowledged batch.
+///
+///     0  8B  magic "EVLOGPOS"
+///     8  u64 last acknowledged global position
+///    16  u32 CRC32C of bytes [0, 16)
+enum PositionFileFormat {
+    static let fileName = "POSITION"
+    static let size = 20
+    static let magic: [UInt8] = Array("EVLOGPOS".utf8)
+
+    static func encode(_ position: UInt64) -> [UInt8] {
+        var bytes = magic
+        withUnsafeBytes(of: position.littleEndian) { bytes.append(contentsOf: $0) }
+        withUnsafeBytes(of: CRC32C.checksum(bytes).littleEndian) { bytes.append(contentsOf: $0) }
+        return bytes
+    }
+
+    /// The position, or nil for bytes that are not a whole, valid POSITION file
+    /// (a reader can race the writer's rewrite: it simply reads again later).
+    static func decode(_ bytes: UnsafeRawBufferPointer) -> UInt64? {
+        guard bytes.count >= size, bytes.prefix(8).elementsEqual(magic),
+            bytes.loadLE(UInt32.self, at: 16) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<16]))
+        else { return nil }
+        return bytes.loadLE(UInt64.self, at: 8)
+    }
+}
