@@ -11,6 +11,7 @@ let package = Package(
     name: "EventLog",
     products: [
         .library(name: "EventSourcing", targets: ["EventSourcing"]),
+        .library(name: "EventStoreConformance", targets: ["EventStoreConformance"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .executable(name: "eventlog", targets: ["EventLogCLI"]),
         .executable(name: "eventlog-bench", targets: ["EventLogBench"]),
@@ -20,6 +21,8 @@ let package = Package(
         .target(name: "CCRC32C"),
         // What applications program against: event and stream types, errors, limits.
         .target(name: "EventSourcing", swiftSettings: strictSettings),
+        // The EventStore protocol's rules as a runnable suite, plus a differential runner.
+        .target(name: "EventStoreConformance", dependencies: ["EventSourcing"], swiftSettings: strictSettings),
         // The file-backed engine: Platform -> Format -> Log -> Store.
         .target(name: "EventLog", dependencies: ["CCRC32C", "EventSourcing"], swiftSettings: strictSettings),
         .executableTarget(
@@ -28,9 +31,11 @@ let package = Package(
         .executableTarget(
             name: "EventLogBench", dependencies: ["EventLog", "EventSourcing"],
             path: "Benchmarks/EventLogBench", swiftSettings: strictSettings),
-        .testTarget(name: "EventSourcingTests", dependencies: ["EventSourcing"], swiftSettings: strictSettings),
         .testTarget(
-            name: "EventLogTests", dependencies: ["EventLog", "EventSourcing", "CCRC32C"],
+            name: "EventSourcingTests", dependencies: ["EventSourcing", "EventStoreConformance"],
+            swiftSettings: strictSettings),
+        .testTarget(
+            name: "EventLogTests", dependencies: ["EventLog", "EventSourcing", "EventStoreConformance", "CCRC32C"],
             swiftSettings: strictSettings),
         // Runs the built `eventlog` binary; depending on EventLogCLI builds it first.
         .testTarget(

@@ -168,6 +168,7 @@ import Testing
 @Suite struct SnapshotTests {
     @Test func theLatestSnapshotIsLoadedAndReplacedAtomically() async throws {
         try await withStore { store, folder in
+            for n in 0..<10 { try await store.append([event("E", n)], to: "o-1") }
             #expect(try await store.loadSnapshot(of: "o-1") == nil)
             let first = Snapshot(stream: "o-1", version: 5, schemaVersion: 1, state: Data("five".utf8))
             try await store.saveSnapshot(first)
@@ -181,8 +182,24 @@ import Testing
         }
     }
 
+    @Test func snapshotsMustNameAVersionTheStreamHasAndVanishWithTheStream() async throws {
+        try await withStore { store, _ in
+            await #expect(throws: EventStoreError.self) {
+                try await store.saveSnapshot(Snapshot(stream: "o-1", version: 1, state: Data()))
+            }
+            try await store.append([event(), event()], to: "o-1")
+            await #expect(throws: EventStoreError.self) {
+                try await store.saveSnapshot(Snapshot(stream: "o-1", version: 3, state: Data()))
+            }
+            try await store.saveSnapshot(Snapshot(stream: "o-1", version: 2, state: Data("s".utf8)))
+            try await store.deleteStream("o-1", expectedVersion: .exact(2), hard: false)
+            #expect(try await store.loadSnapshot(of: "o-1") == nil, "it described events that are gone")
+        }
+    }
+
     @Test func aDamagedSnapshotIsReportedAndIgnored() async throws {
         try await withStore { store, folder in
+            for n in 0..<10 { try await store.append([event("E", n)], to: "o-1") }
             try await store.saveSnapshot(Snapshot(stream: "o-1", version: 5, state: Data(repeating: 7, count: 100)))
             let file = folder.file("snapshots/" + (try FileManager.default.contentsOfDirectory(atPath: folder.file("snapshots"))[0]))
             for index in [0, 20, 60, 130] {

@@ -38,14 +38,15 @@ struct LogReader: Sendable {
 
     /// The visible events of `stream`, from `version` in `direction`, at most `maxCount`.
     func readStream(
-        _ stream: StreamName, from version: UInt64, direction: ReadDirection, maxCount: Int
+        _ stream: StreamName, from version: UInt64, direction: ReadDirection, maxCount: Int, includingHidden: Bool = false
     ) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
         guard maxCount > 0 else { return events }
-        // Truncated and deleted events are hidden from every read, at once.
+        // Truncated and deleted events are hidden from every read, at once (the
+        // writer still sees them when it recognises a retried append).
         var version = version
         var lowest: UInt64 = 1
-        if let rule = shared.rules.rule(for: stream) {
+        if !includingHidden, let rule = shared.rules.rule(for: stream) {
             if rule.isHardDeleted { return events }
             lowest = rule.truncateBefore
             if direction == .forward { version = max(version, lowest) }

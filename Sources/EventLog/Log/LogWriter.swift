@@ -574,7 +574,7 @@ final class LogWriter: @unchecked Sendable {
     /// version older than the stream's, or a retried `.any` call).
     private func writtenEvents(of stream: StreamName, after base: UInt64, count: Int) -> [(id: UUID, position: UInt64)] {
         var result: [(id: UUID, position: UInt64)] = []
-        let visible = (try? reader.readStream(stream, from: base + 1, direction: .forward, maxCount: count)) ?? []
+        let visible = (try? reader.readStream(stream, from: base + 1, direction: .forward, maxCount: count, includingHidden: true)) ?? []
         for event in visible where event.version.rawValue == base + 1 + UInt64(result.count) {
             result.append((event.id, event.position.rawValue))
         }

@@ -18,6 +18,12 @@ extension FileEventStore: EventStore {
     public func saveSnapshot(_ snapshot: Snapshot) async throws {
         try checkWritable()
         try translatingSystemErrors {
+            if shared.rules.rule(for: snapshot.stream)?.isHardDeleted == true { throw EventStoreError.streamDeleted(stream: snapshot.stream) }
+            let current = try version(of: snapshot.stream).rawValue
+            guard snapshot.version.rawValue >= 1, snapshot.version.rawValue <= current else {
+                throw EventStoreError.invalidArgument(
+                    "snapshot of '\(snapshot.stream)' at version \(snapshot.version), but the stream is at version \(current)")
+            }
             let folder = directory + "/" + SnapshotFormat.folder
             let fileSystem = configuration.fileSystem
             if !fileSystem.exists(folder) {
@@ -58,6 +64,7 @@ extension FileEventStore: EventStore {
     public func deleteStream(_ stream: StreamName, expectedVersion: ExpectedVersion = .any, hard: Bool = false) async throws {
         try checkWritable()
         try translatingSystemErrors {
+            if shared.rules.rule(for: stream)?.isHardDeleted == true { throw EventStoreError.streamDeleted(stream: stream) }
             let current = try reader.streamHead(stream)?.version ?? 0
             guard expectedVersion.isSatisfied(by: StreamVersion(current)) else {
                 throw EventStoreError.wrongExpectedVersion(stream: stream, expected: expectedVersion, actual: StreamVersion(current))
@@ -69,6 +76,14 @@ extension FileEventStore: EventStore {
                     rule.truncateBefore = max(rule.truncateBefore, current + 1)
                 }
             }
+            // A snapshot describes events that are gone now.
+            let snapshot = SnapshotFormat.path(directory: directory, stream: stream)
+            if configuration.fileSystem.exists(snapshot),
+                (try? SnapshotFormat.decode(configuration.fileSystem.readWholeFile(snapshot)))?.stream ?? stream == stream
+            {
+                try configuration.fileSystem.remove(snapshot)
+                try configuration.fileSystem.syncDirectory(directory + "/" + SnapshotFormat.folder)
+            }
         }
     }
 
@@ -76,6 +91,7 @@ extension FileEventStore: EventStore {
     public func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws {
         try checkWritable()
         try translatingSystemErrors {
+            if shared.rules.rule(for: stream)?.isHardDeleted == true { throw EventStoreError.streamDeleted(stream: stream) }
             try shared.rules.update(stream, directory: directory, fileSystem: configuration.fileSystem) { rule in
                 rule.truncateBefore = max(rule.truncateBefore, version.rawValue)
             }

@@ -194,6 +194,7 @@ public final class FileEventStore: Sendable {
     /// - Returns: One result per part, in order.
     /// - Throws: As ``append(_:to:expectedVersion:)``; a stream named twice is
     ///   ``EventStoreError/invalidArgument(_:)``.
+    @discardableResult
     public func append(_ parts: [StreamAppend]) async throws -> [AppendResult] {
         guard let writer else { throw EventStoreError.readOnly(path: directory) }
         let eventCount = try Self.validate(parts)
@@ -285,6 +286,9 @@ public final class FileEventStore: Sendable {
         filter: EventFilter = .all, _ body: (RecordedEvent) throws -> Void
     ) throws {
         try checkOpen()
+        try Self.checkMaxCount(maxCount)
+        // Backward from position 0 is before the first event: nothing.
+        if direction == .backward && position.rawValue == 0 { return }
         try translatingSystemErrors {
             try reader.forEachEvent(from: position.rawValue, direction: direction, maxCount: maxCount, filter: filter) {
                 try body($0)
@@ -304,16 +308,23 @@ public final class FileEventStore: Sendable {
         _ stream: StreamName, from version: StreamVersion = 1, direction: ReadDirection = .forward, maxCount: Int = .max
     ) throws -> [RecordedEvent] {
         try checkOpen()
+        try Self.checkMaxCount(maxCount)
+        if direction == .backward && version.rawValue == 0 { return [] }
         return try translatingSystemErrors {
             try reader.readStream(stream, from: version.rawValue, direction: direction, maxCount: maxCount)
         }
+    }
+
+    /// A negative count is a caller's mistake worth naming.
+    private static func checkMaxCount(_ maxCount: Int) throws {
+        if maxCount < 0 { throw EventStoreError.invalidArgument("maxCount is \(maxCount); pass 0 or more") }
     }
 
     /// The first position whose event was appended at or after `timestamp`, or nil.
     /// - Complexity: O(segments + one block of records), through the sparse time index.
     public func firstPosition(atOrAfter timestamp: Date) throws -> GlobalPosition? {
         try checkOpen()
-        let microseconds = Int64((timestamp.timeIntervalSince1970 * 1_000_000).rounded(.up))
+        let microseconds = Int64((timestamp.timeIntervalSince1970 * 1_000_000).rounded())
         return try translatingSystemErrors { try reader.firstPosition(atOrAfter: microseconds).map { GlobalPosition($0) } }
     }
 

@@ -1,0 +1,47 @@
+// The input checks every append call passes before any expected version is
+// looked at, in the same order as the file engine makes them, so both stores
+// report the same error for the same bad call.
+import Foundation
+
+enum AppendValidation {
+    /// Checks limits, empty parts, a stream named twice and duplicate ids.
+    /// - Returns: The call's event count.
+    static func validate(_ parts: [StreamAppend]) throws(EventStoreError) -> Int {
+        guard !parts.isEmpty else { throw .emptyAppend }
+        var eventCount = 0
+        var totalBytes = 0
+        for part in parts {
+            guard !part.events.isEmpty else { throw .emptyAppend }
+            for event in part.events {
+                try event.validate()
+                totalBytes += event.payloadBytes
+            }
+            eventCount += part.events.count
+        }
+        if eventCount > Limits.appendMaxEvents {
+            throw .limitExceeded(.tooManyEvents(count: eventCount, limit: Limits.appendMaxEvents))
+        }
+        if totalBytes > Limits.appendMaxBytes {
+            throw .limitExceeded(.appendTooLarge(sizeBytes: totalBytes, limitBytes: Limits.appendMaxBytes))
+        }
+        if parts.count > 1 {
+            var streams = Set<StreamName>()
+            for part in parts where !streams.insert(part.stream).inserted {
+                throw .invalidArgument(
+                    "stream '\(part.stream)' appears twice in one multi-stream append; merge its events into one part")
+            }
+        }
+        if eventCount > 1 {
+            var ids = Set<UUID>()
+            for part in parts {
+                for event in part.events where !ids.insert(event.id).inserted { throw .duplicateEventID(event.id) }
+            }
+        }
+        return eventCount
+    }
+
+    /// Reads take a count; a negative one is a caller's mistake worth naming.
+    static func checkMaxCount(_ maxCount: Int) throws(EventStoreError) {
+        if maxCount < 0 { throw .invalidArgument("maxCount is \(maxCount); pass 0 or more") }
+    }
+}

@@ -1,0 +1,206 @@
+// An EventStore that keeps everything in memory: the oracle for property and
+// differential tests of the file engine, and a store for tests and prototypes
+// of applications. It keeps every rule of the protocol, so code that works on
+// it works on the file store.
+import Foundation
+import Synchronization
+
+/// A complete, thread-safe ``EventStore`` held in memory.
+///
+/// All state sits in one `Mutex` that is held only for synchronous work, never
+/// across a suspension. Subscribers that have caught up suspend on
+/// continuations that `append` resumes: no polling.
+///
+/// Choices where the protocol leaves room (the file store should make the same):
+/// - Deleting a stream drops its snapshot (it describes events that are gone);
+///   truncating keeps it (truncation usually follows a snapshot).
+/// - `truncateStream(_:before:)` with a version past the stream's end also hides
+///   the events later appended below that version.
+/// - Writing to a hard-deleted stream in any way (append, delete, truncate,
+///   snapshot) throws ``EventStoreError/streamDeleted(stream:)``; hard-deleting a
+///   stream that never had events reserves its name.
+/// - A snapshot must name a version the stream has (1...current), else
+///   ``EventStoreError/invalidArgument(_:)``.
+/// - A negative `maxCount` is ``EventStoreError/invalidArgument(_:)``.
+/// - Timestamps are whole microseconds; a `Date` is rounded to the nearest one.
+///
+/// ```swift
+/// let store = InMemoryEventStore()
+/// try await store.append([EventData(type: "OrderCreated", data: json)], to: "order-1", expectedVersion: .noStream)
+/// for try await event in store.subscribeToAll(from: .start, filter: .all) { print(event.type) }
+/// ```
+public final class InMemoryEventStore: EventStore {
+    let log = Mutex(MemoryLog())
+    /// Most events a subscriber takes from the store per lock hold.
+    let subscriptionBatchSize: Int
+    private let clock: @Sendable () -> Date
+
+    /// Creates an empty store.
+    /// - Parameters:
+    ///   - subscriptionBatchSize: Most events a subscription fetches at a time
+    ///     (bounds both its buffer and its time under the lock).
+    ///   - clock: The time of each append; tests pass a fake clock to get
+    ///     timestamps they control. Timestamps never decrease even if it does.
+    public init(subscriptionBatchSize: Int = 256, clock: @escaping @Sendable () -> Date = { Date() }) {
+        precondition(subscriptionBatchSize > 0, "a subscription batch holds at least one event")
+        self.subscriptionBatchSize = subscriptionBatchSize
+        self.clock = clock
+    }
+
+    /// Closes the store: every later call throws ``EventStoreError/closed``, and
+    /// every subscription throws it on its next pull (waiting ones at once).
+    /// Closing twice is harmless.
+    public func close() {
+        let woken = log.withLock { log in
+            log.isClosed = true
+            return log.takeAllWaiters()
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    // MARK: Appending
+
+    /// Appends `events` to `stream` as one atomic unit.
+    /// - Complexity: O(events), plus O(events) id comparisons for a retry.
+    public func append(
+        _ events: [EventData], to stream: StreamName, expectedVersion: ExpectedVersion
+    ) async throws -> AppendResult {
+        try appendNow([StreamAppend(stream: stream, expectedVersion: expectedVersion, events: events)])[0]
+    }
+
+    /// Appends to several streams as one atomic unit.
+    public func append(_ parts: [StreamAppend]) async throws -> [AppendResult] {
+        try appendNow(parts)
+    }
+
+    private func appendNow(_ parts: [StreamAppend]) throws(EventStoreError) -> [AppendResult] {
+        _ = try AppendValidation.validate(parts)
+        let now = Timestamps.microseconds(of: clock())  // Outside the lock: the clock is the caller's code.
+        let (results, woken) = try log.withLock { log throws(EventStoreError) in
+            let results = try log.append(parts, timestampMicroseconds: log.nextTimestamp(now: now))
+            return (results, log.takeWaiters(for: Set(parts.map(\.stream))))
+        }
+        for continuation in woken { continuation.resume() }
+        return results
+    }
+
+    // MARK: Reading
+
+    /// Reads up to `maxCount` visible events of `stream`.
+    /// - Complexity: O(events returned).
+    public func readStream(
+        _ stream: StreamName, from version: StreamVersion, direction: ReadDirection, maxCount: Int
+    ) async throws -> [RecordedEvent] {
+        try AppendValidation.checkMaxCount(maxCount)
+        return try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            return log.readStream(stream, from: version.rawValue, direction: direction, maxCount: maxCount)
+        }
+    }
+
+    /// Reads up to `maxCount` visible events of the whole log.
+    /// - Complexity: O(positions scanned), hidden events included.
+    public func readAll(from position: GlobalPosition, direction: ReadDirection, maxCount: Int) async throws -> [RecordedEvent] {
+        try AppendValidation.checkMaxCount(maxCount)
+        return try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            return log.readAll(from: position.rawValue, direction: direction, maxCount: maxCount)
+        }
+    }
+
+    /// The stream's current version (not lowered by truncation or deletion).
+    public func streamVersion(_ stream: StreamName) async throws -> StreamVersion {
+        try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            return StreamVersion(log.streams[stream]?.version ?? 0)
+        }
+    }
+
+    /// The last position written (0 for an empty store).
+    public func lastPosition() async throws -> GlobalPosition {
+        try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            return GlobalPosition(log.lastPosition)
+        }
+    }
+
+    /// The first position appended at or after `timestamp` (to the microsecond).
+    /// - Complexity: O(log events).
+    public func firstPosition(atOrAfter timestamp: Date) async throws -> GlobalPosition? {
+        let microseconds = Timestamps.microseconds(of: timestamp)
+        return try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            return log.firstPosition(atOrAfterMicroseconds: microseconds).map { GlobalPosition($0) }
+        }
+    }
+
+    // MARK: Subscribing
+
+    /// Every visible event matching `filter` from `position` on.
+    public func subscribeToAll(from position: GlobalPosition, filter: EventFilter) -> EventSubscription {
+        EventSubscription { MemoryPuller(store: self, source: .all(filter), from: max(position.rawValue, 1)) }
+    }
+
+    /// Every visible event of `stream` from `version` on.
+    public func subscribe(to stream: StreamName, from version: StreamVersion) -> EventSubscription {
+        EventSubscription { MemoryPuller(store: self, source: .stream(stream), from: max(version.rawValue, 1)) }
+    }
+
+    // MARK: Snapshots
+
+    /// Stores `snapshot` as its stream's latest.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` if the stream has no such
+    ///   version; ``EventStoreError/streamDeleted(stream:)`` after a hard delete.
+    public func saveSnapshot(_ snapshot: Snapshot) async throws {
+        try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            let stream = log.streams[snapshot.stream] ?? MemoryStream()
+            if stream.isTombstoned { throw .streamDeleted(stream: snapshot.stream) }
+            guard snapshot.version.rawValue >= 1, snapshot.version.rawValue <= stream.version else {
+                throw .invalidArgument(
+                    "snapshot of '\(snapshot.stream)' at version \(snapshot.version), but the stream is at version \(stream.version)")
+            }
+            log.snapshots[snapshot.stream] = snapshot
+        }
+    }
+
+    /// The latest snapshot of `stream`, or nil.
+    public func loadSnapshot(of stream: StreamName) async throws -> Snapshot? {
+        try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            return log.snapshots[stream]
+        }
+    }
+
+    // MARK: Deleting
+
+    /// Deletes `stream`, soft or hard, once its version satisfies `expectedVersion`.
+    public func deleteStream(_ stream: StreamName, expectedVersion: ExpectedVersion, hard: Bool) async throws {
+        try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            var entry = log.streams[stream] ?? MemoryStream()
+            if entry.isTombstoned { throw .streamDeleted(stream: stream) }
+            guard expectedVersion.isSatisfied(by: StreamVersion(entry.version)) else {
+                throw .wrongExpectedVersion(stream: stream, expected: expectedVersion, actual: StreamVersion(entry.version))
+            }
+            if hard {
+                entry.isTombstoned = true
+            } else {
+                entry.visibleFromVersion = entry.version + 1
+            }
+            log.streams[stream] = entry
+            log.snapshots[stream] = nil
+        }
+    }
+
+    /// Hides the events of `stream` below `version`.
+    public func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws {
+        try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            var entry = log.streams[stream] ?? MemoryStream()
+            if entry.isTombstoned { throw .streamDeleted(stream: stream) }
+            entry.visibleFromVersion = max(entry.visibleFromVersion, version.rawValue)
+            log.streams[stream] = entry
+        }
+    }
+}

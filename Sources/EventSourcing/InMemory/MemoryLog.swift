@@ -1,0 +1,148 @@
+// The whole state of an InMemoryEventStore: every event ever appended (hidden
+// ones included, since idempotent retries compare their ids), the streams'
+// visibility marks, snapshots and the subscribers waiting for new events.
+// It lives in one Mutex and every method here is synchronous: no await while
+// the lock is held.
+import Foundation
+
+/// One stream's bookkeeping.
+struct MemoryStream {
+    /// Global position of each event; version N is at index N - 1.
+    var positions: [UInt64] = []
+    /// Events with a version below this are truncated or soft-deleted.
+    var visibleFromVersion: UInt64 = 1
+    /// Hard-deleted: reads see nothing and writes throw `streamDeleted`.
+    var isTombstoned = false
+
+    var version: UInt64 { UInt64(positions.count) }
+}
+
+/// A subscriber suspended until events arrive, the store closes or it is cancelled.
+struct MemoryWaiter {
+    /// Wake only for appends to this stream (nil: any append).
+    let stream: StreamName?
+    let continuation: CheckedContinuation<Void, Never>
+}
+
+struct MemoryLog {
+    /// Every event; position N is at index N - 1.
+    var events: [RecordedEvent] = []
+    var streams: [StreamName: MemoryStream] = [:]
+    var snapshots: [StreamName: Snapshot] = [:]
+    var waiters: [UInt64: MemoryWaiter] = [:]
+    var nextWaiterID: UInt64 = 0
+    var isClosed = false
+
+    var lastPosition: UInt64 { UInt64(events.count) }
+
+    /// Timestamps never go backwards, even when the wall clock does, so that
+    /// `firstPosition(atOrAfter:)` can binary-search them.
+    func nextTimestamp(now microseconds: Int64) -> Int64 {
+        max(microseconds, events.last?.timestampMicroseconds ?? .min)
+    }
+
+    func checkOpen() throws(EventStoreError) {
+        if isClosed { throw .closed }
+    }
+
+    /// Whether the event at `position` may be read.
+    func isVisible(_ event: RecordedEvent) -> Bool {
+        guard let stream = streams[event.stream] else { return true }
+        return !stream.isTombstoned && event.version.rawValue >= stream.visibleFromVersion
+    }
+
+    func event(at position: UInt64) -> RecordedEvent { events[Int(position - 1)] }
+
+    // MARK: Reading
+
+    /// Up to `maxCount` visible events of `stream` from `version` in `direction`.
+    /// - Complexity: O(versions scanned).
+    func readStream(_ name: StreamName, from version: UInt64, direction: ReadDirection, maxCount: Int) -> [RecordedEvent] {
+        guard let stream = streams[name], !stream.isTombstoned, maxCount > 0, stream.version > 0 else { return [] }
+        let first = stream.visibleFromVersion
+        var result: [RecordedEvent] = []
+        switch direction {
+        case .forward:
+            var current = max(version, first)
+            while current <= stream.version && result.count < maxCount {
+                result.append(event(at: stream.positions[Int(current - 1)]))
+                current += 1
+            }
+        case .backward:
+            var current = min(version, stream.version)
+            while current >= first && current >= 1 && result.count < maxCount {
+                result.append(event(at: stream.positions[Int(current - 1)]))
+                current -= 1
+            }
+        }
+        return result
+    }
+
+    /// Up to `maxCount` visible events of the log from `position` in `direction`.
+    /// - Complexity: O(positions scanned), hidden events included.
+    func readAll(from position: UInt64, direction: ReadDirection, maxCount: Int) -> [RecordedEvent] {
+        guard maxCount > 0, lastPosition > 0 else { return [] }
+        var result: [RecordedEvent] = []
+        switch direction {
+        case .forward:
+            var current = max(position, 1)
+            while current <= lastPosition && result.count < maxCount {
+                let candidate = event(at: current)
+                if isVisible(candidate) { result.append(candidate) }
+                current += 1
+            }
+        case .backward:
+            var current = min(position, lastPosition)
+            while current >= 1 && result.count < maxCount {
+                let candidate = event(at: current)
+                if isVisible(candidate) { result.append(candidate) }
+                current -= 1
+            }
+        }
+        return result
+    }
+
+    /// The first position appended at or after `microseconds`.
+    /// - Complexity: O(log events): timestamps are nondecreasing with position.
+    func firstPosition(atOrAfterMicroseconds microseconds: Int64) -> UInt64? {
+        var low = 0
+        var high = events.count
+        while low < high {
+            let middle = (low + high) / 2
+            if events[middle].timestampMicroseconds < microseconds { low = middle + 1 } else { high = middle }
+        }
+        return low < events.count ? UInt64(low + 1) : nil
+    }
+
+    // MARK: Waking subscribers
+
+    /// Removes and returns the waiters an append to `streams` concerns; the
+    /// caller resumes them after releasing the lock.
+    mutating func takeWaiters(for appended: Set<StreamName>) -> [CheckedContinuation<Void, Never>] {
+        var woken: [CheckedContinuation<Void, Never>] = []
+        for (id, waiter) in waiters where waiter.stream.map(appended.contains) ?? true {
+            woken.append(waiter.continuation)
+            waiters[id] = nil
+        }
+        return woken
+    }
+
+    mutating func takeAllWaiters() -> [CheckedContinuation<Void, Never>] {
+        defer { waiters = [:] }
+        return waiters.values.map(\.continuation)
+    }
+}
+
+/// Dates in the store's unit.
+enum Timestamps {
+    /// `date` rounded to the nearest microsecond: the store keeps no finer time,
+    /// and rounding (rather than truncating) makes a timestamp read back from
+    /// ``RecordedEvent/timestamp`` map to the same microsecond despite the
+    /// binary fraction in `Date`.
+    static func microseconds(of date: Date) -> Int64 {
+        let microseconds = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        if microseconds >= Double(Int64.max) { return .max }
+        if microseconds <= Double(Int64.min) { return .min }
+        return Int64(microseconds)
+    }
+}

@@ -1,0 +1,32 @@
+import EventLog
+import EventSourcing
+import EventStoreConformance
+import Foundation
+import Testing
+
+/// A store in a fresh temporary folder, removed when the process ends (the suite's
+/// factory cannot know when a rule is done with it).
+func temporaryFileStore(segmentSizeBytes: Int = 64 * 1024) throws -> FileEventStore {
+    var options = StoreOptions()
+    options.segmentSizeBytes = segmentSizeBytes
+    return try FileEventStore.open(directory: TemporaryDirectory.scheduledForRemoval().path, options: options)
+}
+
+/// The protocol's rules, checked against the file store: the same suite the
+/// in-memory store passes (Tests/EventSourcingTests/ConformanceTests.swift).
+@Suite struct FileStoreConformanceTests {
+    @Test(arguments: ConformanceSuite.rules.map(\.name))
+    func fileStoreKeepsRule(_ name: String) async throws {
+        let rule = try #require(ConformanceSuite.rule(named: name))
+        try await rule.check { try temporaryFileStore() }
+    }
+
+    /// The same random operations on the file store and the in-memory store must
+    /// give the same answers (small segments: rolls and index files included).
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func fileStoreAnswersLikeTheInMemoryStore(seed: UInt64) async throws {
+        let report = try await DifferentialRunner(seed: seed, operationCount: 3_000).run(
+            reference: { InMemoryEventStore() }, candidate: { try temporaryFileStore(segmentSizeBytes: 64 * 1024) })
+        #expect(report.operationCount >= 3_000)
+    }
+}
