@@ -250,3 +250,43 @@ func storeWithCalls(
         try await FileEventStore.open(directory: folder.path, options: testOptions()).close()
     }
 }
+
+@Suite struct RepairTests {
+    @Test func repairCutsAtTheLastCompleteCallBeforeTheDamageAndKeepsABackup() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let options = testOptions(segmentSizeBytes: 64 * 1024)
+        let store = try FileEventStore.open(directory: folder.path, options: options)
+        for n in 0..<600 { try await store.append([event("E", n, bytes: 300)], to: StreamName("r-\(n % 4)")) }
+        let everything = try store.readAll()
+        try await store.close()
+        #expect(try FileEventStore.repair(directory: folder.path).corruption == nil, "a healthy store is left alone")
+
+        // Damage a record in the second segment: the rest of the log is cut.
+        let segments = try segmentFiles(folder.path)
+        #expect(segments.count > 3)
+        var damaged = try bytes(of: segments[1])
+        damaged[SegmentHeader.size + 700] ^= 0xFF
+        try write(damaged, to: segments[1])
+        #expect(try FileEventStore.verify(directory: folder.path).problems.count == 1)
+
+        let report = try FileEventStore.repair(directory: folder.path)
+        #expect(report.corruption?.file == segments[1])
+        #expect(report.eventsRemoved == UInt64(everything.count) - report.lastPositionKept)
+        #expect(report.lastPositionKept > 0 && report.lastPositionCut == UInt64(everything.count))
+        let backup = try #require(report.backupDirectory)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backup).count >= segments.count - 2)
+
+        let repaired = try FileEventStore.open(directory: folder.path, options: options)
+        #expect(try repaired.readAll() == Array(everything.prefix(Int(report.lastPositionKept))))
+        #expect(try await repaired.append([event()], to: "r-1").firstPosition.rawValue == report.lastPositionKept + 1)
+        try await repaired.close()
+        #expect(try FileEventStore.verify(directory: folder.path).isHealthy)
+    }
+
+    @Test func repairRefusesWhileAWriterHoldsTheStore() async throws {
+        try await withStore { _, folder in
+            #expect(throws: EventStoreError.storeLocked(path: folder.path)) { try FileEventStore.repair(directory: folder.path) }
+        }
+    }
+}
