@@ -309,3 +309,31 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 }
+
+@Suite struct EventViewTests {
+    @Test func viewsSeeWhatReadsSeeWithoutCopying() async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024)) { store, _ in
+            for n in 0..<300 {
+                try await store.append([event(n % 2 == 0 ? "Even" : "Odd", n, bytes: 200)], to: StreamName(unchecked: "v-\(n % 3)"))
+            }
+            try await store.truncateStream("v-1", before: 50)
+            let events = try store.readAll()
+            var viewed: [RecordedEvent] = []
+            var dataBytes = 0
+            try store.forEachEventView { view in
+                viewed.append(view.event())
+                view.withData { dataBytes += $0.count }
+                #expect(view.isInStream(view.stream) && view.hasType(view.type) && !view.hasType("Nope"))
+                return true
+            }
+            #expect(viewed == events)
+            #expect(dataBytes == events.count * 200)
+            var odd = 0
+            try store.forEachEventView(from: 10, filter: EventFilter(eventTypes: ["Odd"])) { view in
+                odd += 1
+                return odd < 5
+            }
+            #expect(odd == 5)
+        }
+    }
+}

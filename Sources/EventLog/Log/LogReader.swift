@@ -149,18 +149,34 @@ struct LogReader: Sendable {
         from position: UInt64, direction: ReadDirection, maxCount: Int, filter: EventFilter,
         _ body: (RecordedEvent) throws -> Bool
     ) throws {
+        try forEachRecord(from: position, direction: direction, maxCount: maxCount, filter: filter) { try body($0.event()) }
+    }
+
+    /// As ``forEachEvent(from:direction:maxCount:filter:_:)``, handing `body` the
+    /// record in the read buffer instead of a decoded event: nothing is copied or
+    /// decoded that `body` does not ask for. The view is valid only during the call.
+    func forEachRecord(
+        from position: UInt64, direction: ReadDirection, maxCount: Int, filter: EventFilter,
+        _ body: (RecordView) throws -> Bool
+    ) throws {
         guard maxCount > 0 else { return }
         let plan = shared.state.withLock { ReadAllPlan(state: $0, shared: shared, from: position, direction: direction) }
         var remaining = maxCount
         var scanner = RecordScanner(fileSystem: fileSystem)
         let rules = shared.rules.isEmpty ? nil : shared.rules.all
+        // Names are decoded only when a filter or a stream rule needs them.
+        let needsNames = rules != nil || filter != .all
         try withoutActuallyEscaping(body) { body in
         let deliver = { (view: RecordView) throws -> Bool in
-            let event = view.event()
-            guard filter.matches(event) else { return true }
-            if let rules, let rule = rules[event.stream], rule.hides(version: event.version.rawValue) { return true }
+            if needsNames {
+                let stream = StreamName(unchecked: view.streamName)
+                if !filter.streams.isEmpty && !filter.streams.contains(stream) { return true }
+                if !filter.categories.isEmpty && !filter.categories.contains(stream.category) { return true }
+                if !filter.eventTypes.isEmpty && !filter.eventTypes.contains(view.type) { return true }
+                if let rules, let rule = rules[stream], rule.hides(version: view.version) { return true }
+            }
             remaining -= 1
-            return try body(event) && remaining > 0
+            return try body(view) && remaining > 0
         }
         for part in plan.parts {
             let candidates = try part.candidates(filter)
