@@ -9,6 +9,8 @@ struct AppendRoundMeasurement: Sendable {
     let seconds: Double
     /// Segment syncs during the timed part (from ``WriterStatistics``).
     let syncs: Int
+    /// Batches the writer wrote during the timed part (from ``WriterStatistics``).
+    let batches: Int
     /// One sample per append call, all appenders merged.
     let latency: LatencyHistogram
 
@@ -25,7 +27,7 @@ enum AppendRound {
     /// or event limit, and closes the store (the close's final sync is not timed).
     static func measure(_ spec: AppendRowSpec, directory: String) async throws -> AppendRoundMeasurement {
         let store = try FileEventStore.open(directory: directory, options: StoreOptions(durability: spec.durability))
-        var warmUp = BenchmarkEventFactory()
+        var warmUp = BenchmarkEventFactory(dataSizeBytes: spec.dataSizeBytes)
         for _ in 0..<warmUpCalls {
             try await store.append(warmUp.next(spec.eventsPerCall), to: BenchmarkStreams.name(0))
         }
@@ -39,7 +41,7 @@ enum AppendRound {
                 group.addTask {
                     try await appendLoop(
                         store: store, stream: BenchmarkStreams.name(appender), eventsPerCall: spec.eventsPerCall,
-                        deadlineNanoseconds: deadline, maxEvents: maxEventsPerAppender)
+                        dataSizeBytes: spec.dataSizeBytes, deadlineNanoseconds: deadline, maxEvents: maxEventsPerAppender)
                 }
             }
             var total = AppenderOutcome()
@@ -56,7 +58,7 @@ enum AppendRound {
         }
         return AppendRoundMeasurement(
             events: outcome.events, seconds: MonotonicClock.seconds(from: started, to: finished),
-            syncs: Int(after.syncs - before.syncs), latency: outcome.latency)
+            syncs: Int(after.syncs - before.syncs), batches: Int(after.batches - before.batches), latency: outcome.latency)
     }
 
     /// What one appender did: events acknowledged and the latency of each call.
@@ -74,9 +76,10 @@ enum AppendRound {
     /// until the deadline has passed or `maxEvents` are written. The only work
     /// between the two clock readings is the append call itself.
     static func appendLoop(
-        store: FileEventStore, stream: StreamName, eventsPerCall: Int, deadlineNanoseconds: UInt64, maxEvents: Int
+        store: FileEventStore, stream: StreamName, eventsPerCall: Int, dataSizeBytes: Int, deadlineNanoseconds: UInt64,
+        maxEvents: Int
     ) async throws -> AppenderOutcome {
-        var factory = BenchmarkEventFactory()
+        var factory = BenchmarkEventFactory(dataSizeBytes: dataSizeBytes)
         var outcome = AppenderOutcome()
         while outcome.events + eventsPerCall <= maxEvents {
             let events = factory.next(eventsPerCall)

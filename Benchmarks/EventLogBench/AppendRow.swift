@@ -17,12 +17,13 @@ enum AppendRow {
             // shared machine from landing on one side only.
             let baselinePath = "\(scratchDirectory)/\(spec.name)-\(round).baseline"
             let baseline = try WriteBaseline.run(
-                path: baselinePath, events: measured.events, syncs: spec.syncsEachBatch ? measured.syncs : 0,
-                recordSizeBytes: BenchmarkStreams.recordSizeBytes)
+                path: baselinePath, events: measured.events, recordSizeBytes: spec.recordSizeBytes,
+                plan: spec.baselinePlan(for: measured))
             try FileManager.default.removeItem(atPath: baselinePath)
 
             results.append(RoundResult(
-                events: measured.events, seconds: measured.seconds, latency: measured.latency, baseline: baseline))
+                events: measured.events, seconds: measured.seconds, latency: measured.latency, baseline: baseline,
+                eventsPerSync: measured.eventsPerSync))
             let perSync = measured.eventsPerSync.map { NumberFormatting.decimal($0, decimals: 1) } ?? "-"
             Progress.log(
                 "  \(spec.name) round \(round)/\(rounds): \(NumberFormatting.grouped(measured.events)) events in "
@@ -30,6 +31,10 @@ enum AppendRow {
                     + "\(NumberFormatting.grouped(measured.eventsPerSecond)) events/s, \(perSync) events/sync; "
                     + "baseline \(NumberFormatting.grouped(baseline.eventsPerSecond)) events/s")
         }
-        return RowResult(name: spec.name, rounds: results)
+        var row = RowResult(name: spec.name, rounds: results)
+        if spec.dataSizeBytes != BenchmarkEventFactory.dataSizeBytes {
+            row.note = "\(NumberFormatting.grouped(spec.dataSizeBytes))-byte event data"
+        }
+        return row
     }
 }

@@ -1,5 +1,5 @@
 // The command line, parsed by hand because the package takes no dependencies:
-// `eventlog-bench [--quick] [--dir DIR] [--json FILE] [--row NAME]...`.
+// `eventlog-bench [--quick] [--dir DIR] [--json FILE] [--svg DIR] [--row NAME]...`.
 
 /// What the user asked for.
 struct BenchmarkArguments: Sendable {
@@ -7,43 +7,85 @@ struct BenchmarkArguments: Sendable {
     /// The folder to make the scratch folder in; nil for the system temp folder.
     var directory: String?
     var jsonPath = "benchmark-results.json"
+    /// The folder to write the SVG plots in; nil for no plots (and no sweep).
+    var svgDirectory: String?
     /// Rows to run; empty for all.
     var rowNames: [String] = []
     var showHelp = false
 
     static let helpText = """
-        Usage: eventlog-bench [--quick] [--dir DIR] [--json FILE] [--row NAME]...
+        Usage: eventlog-bench [--quick] [--dir DIR] [--json FILE] [--svg DIR] [--row NAME]...
 
         Measures the EventLog store against raw-disk baselines taken in the same run
         and folder, and prints a table (stdout) and progress (stderr).
 
-          --quick      Short run for CI and laptops (well under 2 minutes on 2 cores):
-                       append rows run 1 s per round instead of 3 s; read-all scans
-                       200,000 events instead of 1,000,000.
+          --quick      Short run for CI and laptops (under 2 minutes on 2 cores, with
+                       the first build of the 2M open store): append rows run 1 s per
+                       round instead of 3 s; read-all scans 200,000 events instead of
+                       1,000,000; open-10m and open-10m-rss use 2,000,000 events
+                       instead of 10,000,000 (their note says so; names stay).
           --dir DIR    Make the scratch folder inside DIR (it must exist) instead of
-                       the system temp folder. Only the scratch folder is removed.
+                       the system temp folder. Only the scratch folder is removed; the
+                       large open store is kept beside it (see below).
           --json FILE  Write the results as JSON to FILE (default: benchmark-results.json
                        in the current folder). An array of rows: name, events, seconds,
                        eventsPerSecond, p50Microseconds, p99Microseconds, p999Microseconds,
-                       baselineEventsPerSecond, ratioToBaseline (null where a row has none).
+                       baselineEventsPerSecond, ratioToBaseline, and the added fields
+                       eventsPerSync, residentMemoryBytes and note (null where a row has
+                       none).
+          --svg DIR    Also write two plots into DIR (made if missing), plain SVG:
+                       latency-percentiles.svg (p50 to p99.99 of each append row) and
+                       throughput-vs-concurrency.svg (append-durable with 1, 4, 16, 64
+                       and 256 appenders beside the raw disk at the same events per
+                       sync). Runs the extra points append-durable-c4 and -c256 (and any
+                       of c1, c16, c64 that --row left out); they appear in the table.
           --row NAME   Run only this row (repeatable).
           --help       Show this text.
 
-        Rows (events carry 100 bytes of data; each row runs 3 rounds alternating with
-        its baseline; the table shows the median round's events, seconds and events/s,
-        the median baseline, and latency percentiles of all rounds merged):
+        Rows (events carry 100 bytes of data unless said; append rows run 3 rounds
+        alternating with their baseline; the table shows the median round's events,
+        seconds and events/s, the median baseline, and latency percentiles of all
+        rounds merged):
           append-durable-c1        .fsync, 1 appender, 1 event per call
+          append-durable-c1-1k     .fsync, 1 appender, 1 event per call, 1,000-byte data
           append-durable-c16       .fsync, 16 concurrent appenders, own stream each
           append-durable-c64       .fsync, 64 concurrent appenders, own stream each
           append-durable-batch100  .fsync, 1 appender, 100 events per call
+          append-batched-c64       .batched(maxDelay: 2 ms), 64 concurrent appenders
           append-nosync-c1         .none, 1 appender, 1 event per call
           read-all                 forEachEvent over the whole log, checksums verified
+          read-stream              readStream of hot-1 (10,000 events, one every ~100th
+                                   position of 999,901 in 10,000 streams) forward;
+                                   p50/p99/p99.9 = time to the first event (maxCount 1)
+          read-stream-backward     the same from the stream's end, backward
+          open-100k                FileEventStore.open of 100,000 events in 100,000
+                                   streams after a clean close; p50 = median, p99 =
+                                   slowest of 7 opens (µs); seconds = median open
+          open-10m                 the same with 10,000,000 events
+          open-10m-rss             open the 10m store and read 1,000 random streams
+                                   whole: events/s and percentiles are of those reads;
+                                   the note gives VmRSS after the open and after the
+                                   reads (target < 256 MiB)
         Write baselines: pwrite + fdatasync with the events per sync the row achieved
-        (no sync for .none). Read baseline: sequential 1 MiB preads of the segment files.
-        Latency percentiles are per append call; read-all has none.
+        (no sync for .none; for .batched, writes the size of the store's batches and an
+        fdatasync every 2 ms). Read-all baseline: sequential 1 MiB preads of the segment
+        files. Read-stream baseline: one pread per record of the stream at its offset.
+        Percentiles: per append call in the append rows; time to the first event in
+        read-stream rows; open times in open rows; per whole-stream read in
+        open-10m-rss; read-all has none.
+        RSS MiB / residentMemoryBytes: the process's peak resident memory (VmHWM) while
+        the row ran, reset before each row (after returning freed heap with malloc_trim);
+        it includes what earlier rows left resident (the progress lines give each row's
+        starting point). Target: under 256 MiB in every row.
+        The open-10m store is built once (durability .none, 1,000 events per call, about
+        20 s at 500,000 events/s) and kept in DIR/eventlog-bench-open-10m (--quick:
+        -2m; DIR is --dir, else the temp folder) with a marker file; it is rebuilt when
+        the marker is missing or different, or the store fails to open. Delete that
+        folder to reclaim its disk space (about 2 GB for 10m, 0.4 GB for 2m).
         """
 
     static let rowNamesKnown = AppendRowSpec.all(quick: true).map(\.name) + [ReadAllRow.name]
+        + ReadStreamRows.names + OpenRows.names
 
     /// Parses the arguments after the program name.
     static func parse(_ arguments: [String]) throws -> BenchmarkArguments {
@@ -60,6 +102,7 @@ struct BenchmarkArguments: Sendable {
             case "--quick": parsed.quick = true
             case "--dir": parsed.directory = try value(after: argument)
             case "--json": parsed.jsonPath = try value(after: argument)
+            case "--svg": parsed.svgDirectory = try value(after: argument)
             case "--row":
                 let name = try value(after: argument)
                 guard rowNamesKnown.contains(name) else {

@@ -9,46 +9,74 @@ struct BaselineMeasurement: Sendable {
     var eventsPerSecond: Double { Double(events) / seconds }
 }
 
+/// When a write baseline syncs, matching the durability of the row it stands beside.
+enum BaselineSyncPlan: Sendable {
+    /// `syncs` pwrite + fdatasync pairs of (as nearly as integers allow) equal
+    /// size, so the events per sync equal the store's (the `.fsync` rows).
+    case everyGroup(syncs: Int)
+    /// One pwrite per event and no sync (the `.none` rows).
+    case never
+    /// pwrites of `eventsPerWrite` records, and an fdatasync after the first write
+    /// that ends `intervalNanoseconds` or more after the previous sync (the
+    /// `.batched(maxDelay:)` rows: the store syncs at least that often).
+    case interval(nanoseconds: UInt64, eventsPerWrite: Int)
+}
+
 /// A pwrite + fdatasync loop writing records' worth of bytes.
 enum WriteBaseline {
-    /// Writes `events` records of `recordSizeBytes` in `syncs` pwrite + fdatasync
-    /// pairs of (as nearly as integers allow) equal size, so the events per sync
-    /// equal the store's in the row it is compared with. With `syncs == 0`, one
-    /// pwrite per event and no sync (the `.none` durability rows).
+    /// Writes `events` records of `recordSizeBytes`, syncing as `plan` says.
     ///
     /// Like the store's segments, the file is preallocated and has a 64-byte header
     /// synced before the clock starts.
-    static func run(path: String, events: Int, syncs: Int, recordSizeBytes: Int) throws -> BaselineMeasurement {
-        precondition(events > 0 && syncs >= 0, "a write baseline needs events")
-        let syncCount = min(syncs, events)
+    static func run(path: String, events: Int, recordSizeBytes: Int, plan: BaselineSyncPlan) throws -> BaselineMeasurement {
+        precondition(events > 0, "a write baseline needs events")
         let headerBytes = BenchmarkStreams.segmentHeaderSizeBytes
         let file = try RawFile.create(path)
         try file.preallocate(sizeBytes: headerBytes + events * recordSizeBytes)
 
         // The largest write: one record without syncs, else the largest group.
-        let largestGroupEvents = syncCount == 0 ? 1 : (events + syncCount - 1) / syncCount
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: largestGroupEvents * recordSizeBytes, alignment: 64)
+        let largestWriteEvents = switch plan {
+        case .everyGroup(let syncs): syncs == 0 ? 1 : (events + min(syncs, events) - 1) / min(syncs, events)
+        case .never: 1
+        case .interval(_, let eventsPerWrite): min(max(1, eventsPerWrite), events)
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: largestWriteEvents * recordSizeBytes, alignment: 64)
         defer { buffer.deallocate() }
         buffer.initializeMemory(as: UInt8.self, repeating: 0xA5)
         try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<headerBytes]), at: 0)
         try file.sync()
 
         var offset = headerBytes
+        // The file is passed in, not captured: a captured noncopyable value could
+        // not be closed (consumed) afterwards.
+        func write(_ file: borrowing RawFile, events count: Int) throws {
+            let bytes = count * recordSizeBytes
+            try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]), at: offset)
+            offset += bytes
+        }
         let started = MonotonicClock.nanoseconds()
-        if syncCount == 0 {
-            let record = UnsafeRawBufferPointer(rebasing: buffer[0..<recordSizeBytes])
-            for _ in 0..<events {
-                try file.write(record, at: offset)
-                offset += recordSizeBytes
-            }
-        } else {
+        switch plan {
+        case .everyGroup(let syncs) where syncs > 0:
+            let syncCount = min(syncs, events)
             for group in 0..<syncCount {
                 // Group k holds events [k*E/S, (k+1)*E/S): the remainders spread evenly.
-                let groupEvents = (group + 1) * events / syncCount - group * events / syncCount
-                let bytes = groupEvents * recordSizeBytes
-                try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]), at: offset)
+                try write(file, events: (group + 1) * events / syncCount - group * events / syncCount)
                 try file.syncData()
-                offset += bytes
+            }
+        case .everyGroup, .never:
+            for _ in 0..<events { try write(file, events: 1) }
+        case .interval(let intervalNanoseconds, _):
+            var written = 0
+            var lastSync = started
+            while written < events {
+                let count = min(largestWriteEvents, events - written)
+                try write(file, events: count)
+                written += count
+                let now = MonotonicClock.nanoseconds()
+                if now &- lastSync >= intervalNanoseconds {
+                    try file.syncData()
+                    lastSync = MonotonicClock.nanoseconds()
+                }
             }
         }
         let finished = MonotonicClock.nanoseconds()

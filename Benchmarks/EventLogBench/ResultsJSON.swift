@@ -17,6 +17,9 @@ enum ResultsJSON {
                 ("p999Microseconds", number(row.p999Microseconds)),
                 ("baselineEventsPerSecond", number(row.baselineEventsPerSecond)),
                 ("ratioToBaseline", number(row.ratioToBaseline)),
+                ("eventsPerSync", number(row.eventsPerSync)),
+                ("residentMemoryBytes", row.residentMemoryBytes.map { String($0) } ?? "null"),
+                ("note", row.note.map(string) ?? "null"),
             ]
             return "  {" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
         }
@@ -34,7 +37,7 @@ enum ResultsJSON {
         return String(value)
     }
 
-    /// A JSON string; row names are plain ASCII, but quote and escape anyway.
+    /// A JSON string, quoted and escaped (names are plain ASCII; notes hold µs).
     private static func string(_ value: String) -> String {
         var result = "\""
         for scalar in value.unicodeScalars {

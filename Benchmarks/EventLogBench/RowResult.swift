@@ -11,6 +11,17 @@ struct RowResult: Sendable {
     let p999Microseconds: Double?
     let baselineEventsPerSecond: Double?
     let ratioToBaseline: Double?
+    // Added fields (the contract allows new ones, never renamed or removed ones).
+    /// Events per segment sync in the median round (append rows that sync).
+    var eventsPerSync: Double? = nil
+    /// The benchmark process's peak resident memory while the row ran (VmHWM,
+    /// reset before the row), in bytes; nil where Linux does not report it.
+    var residentMemoryBytes: Int? = nil
+    /// What a reader needs to read the row right: what its fields mean if not
+    /// the usual, targets met or missed, and quick-mode sizes.
+    var note: String? = nil
+    /// All rounds' latency samples merged, for the percentile plot (not in JSON).
+    var latency: LatencyHistogram? = nil
 }
 
 /// One round of a row: the row's run and, right after it, its baseline's.
@@ -19,6 +30,7 @@ struct RoundResult: Sendable {
     let seconds: Double
     let latency: LatencyHistogram?
     let baseline: BaselineMeasurement?
+    var eventsPerSync: Double? = nil
 
     var eventsPerSecond: Double { Double(events) / seconds }
 }
@@ -49,7 +61,8 @@ extension RowResult {
             p99Microseconds: merged?.valueMicroseconds(atPercentile: 99),
             p999Microseconds: merged?.valueMicroseconds(atPercentile: 99.9),
             baselineEventsPerSecond: baseline,
-            ratioToBaseline: baseline.map { medianRound.eventsPerSecond / $0 })
+            ratioToBaseline: baseline.map { medianRound.eventsPerSecond / $0 },
+            eventsPerSync: medianRound.eventsPerSync, latency: merged)
     }
 
     /// The middle value (the mean of the two middle ones for an even count).

@@ -6,6 +6,9 @@ import Glibc
 /// A fresh folder made with mkdtemp; `remove()` deletes it and everything in it.
 struct ScratchDirectory: Sendable {
     let path: String
+    /// The absolute folder it was made in (`--dir`, or the temp folder), where
+    /// stores worth keeping between runs live beside it.
+    let parentPath: String
 
     /// Makes `eventlog-bench-XXXXXX` inside `parent`, or inside the system temp
     /// folder ($TMPDIR, else /tmp) when `parent` is nil.
@@ -23,7 +26,8 @@ struct ScratchDirectory: Sendable {
         guard made != nil else {
             throw SystemCallError(operation: "mkdtemp", path: base, errno: Glibc.errno)
         }
-        return ScratchDirectory(path: template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        return ScratchDirectory(
+            path: template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }, parentPath: base)
     }
 
     /// Deletes the folder and its contents.

@@ -22,18 +22,43 @@ do {
     exit(1)
 }
 
-Report.print("machine: \(MachineDescription.describe(directory: scratch.path))")
+let machine = MachineDescription.describe(directory: scratch.path)
+Report.print("machine: \(machine)")
 let runStarted = MonotonicClock.nanoseconds()
 var results: [RowResult] = []
+var sweep: [RowResult] = []
 do {
     for spec in AppendRowSpec.all(quick: arguments.quick) where arguments.selects(spec.name) {
         Progress.log("\(spec.name): \(AppendRow.rounds) rounds of \(spec.targetNanoseconds / 1_000_000) ms")
-        results.append(try await AppendRow.run(spec, scratchDirectory: scratch.path))
+        results.append(try await ResidentMemory.measuring { try await AppendRow.run(spec, scratchDirectory: scratch.path) })
+    }
+    if arguments.svgDirectory != nil {
+        // The throughput plot's points: rows already run are reused, the rest run here.
+        for appenders in AppendRowSpec.sweepAppenderCounts {
+            let spec = AppendRowSpec.durable(appenders: appenders, quick: arguments.quick)
+            if let row = results.first(where: { $0.name == spec.name }) {
+                sweep.append(row)
+                continue
+            }
+            Progress.log("\(spec.name) (--svg sweep): \(AppendRow.rounds) rounds of \(spec.targetNanoseconds / 1_000_000) ms")
+            var row = try await ResidentMemory.measuring { try await AppendRow.run(spec, scratchDirectory: scratch.path) }
+            row.note = "extra point of the --svg throughput sweep"
+            sweep.append(row)
+            results.append(row)
+        }
     }
     if arguments.selects(ReadAllRow.name) {
         let eventCount = ReadAllRow.eventCount(quick: arguments.quick)
         Progress.log("\(ReadAllRow.name): \(NumberFormatting.grouped(eventCount)) events, \(ReadAllRow.rounds) rounds")
-        results.append(try await ReadAllRow.run(eventCount: eventCount, scratchDirectory: scratch.path))
+        results.append(try await ResidentMemory.measuring {
+            try await ReadAllRow.run(eventCount: eventCount, scratchDirectory: scratch.path)
+        })
+    }
+    if ReadStreamRows.names.contains(where: arguments.selects) {
+        results += try await ReadStreamRows.run(selects: arguments.selects, scratchDirectory: scratch.path)
+    }
+    if OpenRows.names.contains(where: arguments.selects) {
+        results += try await OpenRows.run(quick: arguments.quick, selects: arguments.selects, scratch: scratch)
     }
 } catch {
     Progress.log("eventlog-bench: \(error)")
@@ -55,4 +80,13 @@ do {
 } catch {
     Progress.log("eventlog-bench: could not write \(arguments.jsonPath): \(error)")
     exit(1)
+}
+if let svgDirectory = arguments.svgDirectory {
+    do {
+        let paths = try BenchmarkPlots.write(rows: results, sweep: sweep, machine: machine, directory: svgDirectory)
+        Report.print("plots: " + paths.joined(separator: ", "))
+    } catch {
+        Progress.log("eventlog-bench: could not write the plots in \(svgDirectory): \(error)")
+        exit(1)
+    }
 }

@@ -271,25 +271,35 @@ struct ReadAllPlan {
         var startRecord: Int { Int(startPosition - segment.firstPosition) }
         var recordCount: Int { Int(lastPosition + 1 - segment.firstPosition) }
 
-        /// The in-memory index of this segment, whether still active or sealed since.
-        private func withMemoryIndex<R>(_ shared: SharedLog, _ body: (MemoryIndex) -> R) -> R {
-            shared.state.withLock { state in
-                if let active = state.active, active.segment === segment { return body(active.index) }
-                let found = state.sealed.first { $0.segment === segment }?.index.memoryIndex
-                return body(found ?? MemoryIndex(firstPosition: segment.firstPosition))
+        /// Asks this segment's index: while the segment is active, its in-memory index
+        /// under the state lock (never copied out: the writer keeps appending to it);
+        /// once sealed (perhaps since the read was planned), its sealed index.
+        private func ask<R>(
+            _ shared: SharedLog, memory: (MemoryIndex) -> R, sealed: (SealedIndex) throws -> R
+        ) throws -> R {
+            let answer = shared.state.withLock { state -> (R?, SealedIndex?) in
+                if let active = state.active, active.segment === segment { return (memory(active.index), nil) }
+                return (nil, state.sealed.last { $0.segment === segment }?.index)
             }
+            if let result = answer.0 { return result }
+            guard let index = answer.1 else {
+                throw EventStoreError.corrupted(file: segment.file.path, offset: 0, reason: "segment is no longer in the log")
+            }
+            return try sealed(index)
         }
 
         func offsets(for records: [Int]) throws -> [UInt32] {
             guard let first = records.min(), let last = records.max() else { return [] }
-            switch source {
-            case .sealed(let index):
+            let fromSealed = { (index: SealedIndex) throws -> [UInt32] in
                 let span = try index.offsets(first..<(last + 1))
                 return records.map { span[$0 - first] }
+            }
+            switch source {
+            case .sealed(let index): return try fromSealed(index)
             case .active(let shared):
-                let offsets = withMemoryIndex(shared) { index in
+                let offsets = try ask(shared, memory: { index in
                     records.map { $0 < index.recordCount ? index.records[$0].offset : 0 }
-                }
+                }, sealed: fromSealed)
                 guard !offsets.contains(0) else {
                     throw EventStoreError.corrupted(file: segment.file.path, offset: 0, reason: "record index past the segment's records")
                 }
@@ -302,7 +312,10 @@ struct ReadAllPlan {
             let matches: [Int]?
             switch source {
             case .sealed(let index): matches = try index.recordIndexes(matching: filter, from: 0)
-            case .active(let shared): matches = withMemoryIndex(shared) { $0.recordIndexes(matching: filter, from: 0) }
+            case .active(let shared):
+                matches = try ask(
+                    shared, memory: { $0.recordIndexes(matching: filter, from: 0) },
+                    sealed: { try $0.recordIndexes(matching: filter, from: 0) })
             }
             return matches?.filter { $0 < recordCount }
         }
@@ -310,7 +323,10 @@ struct ReadAllPlan {
         func timeSearchStart(_ timestamp: Int64) throws -> Int {
             switch source {
             case .sealed(let index): try index.timeSearchStart(atOrAfter: timestamp)
-            case .active(let shared): withMemoryIndex(shared) { $0.timeSearchStart(atOrAfter: timestamp) }
+            case .active(let shared):
+                try ask(
+                    shared, memory: { $0.timeSearchStart(atOrAfter: timestamp) },
+                    sealed: { try $0.timeSearchStart(atOrAfter: timestamp) })
             }
         }
 

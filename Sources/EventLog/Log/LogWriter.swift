@@ -420,6 +420,10 @@ final class LogWriter: @unchecked Sendable {
     /// Seals the active segment (footer, truncate, fsync) and starts the next one.
     private func roll(nextFirstPosition: UInt64) throws {
         let fileSystem = configuration.fileSystem
+        // The records must be durable before the footer that vouches for them: a
+        // disk may persist a later write before an earlier one.
+        try fileSystem.syncData(active.segment.file)
+        countSync()
         let footer = SegmentFooter(
             lastPosition: nextFirstPosition - 1, recordCount: active.recordCount,
             recordsEndOffset: active.writeEnd, recordsChecksum: active.recordsChecksum)
@@ -553,7 +557,14 @@ final class LogWriter: @unchecked Sendable {
     /// Compares the call's ids with the stream's events after version `base`:
     /// all equal is a retry, some equal a conflict, none equal nil.
     private func compareIDs(_ part: StreamAppend, after base: UInt64) -> PartCheck? {
-        let written = writtenEvents(of: part.stream, after: base, count: part.events.count)
+        let written: [(id: UUID, position: UInt64)]
+        do {
+            written = try writtenEvents(of: part.stream, after: base, count: part.events.count)
+        } catch {
+            // Whether this is a retry cannot be told: say so, rather than answer
+            // "wrong expected version" for a call that may have been written.
+            return .failed(error as? EventStoreError ?? .writerFailed(reason: String(describing: error)))
+        }
         var matches = 0
         for (index, event) in written.enumerated() where event.id == part.events[index].id { matches += 1 }
         if matches == part.events.count {
@@ -572,9 +583,9 @@ final class LogWriter: @unchecked Sendable {
     /// Ids and positions of up to `count` events of `stream` after version `base`:
     /// from this batch, or read back from the log (rare: only for a call naming a
     /// version older than the stream's, or a retried `.any` call).
-    private func writtenEvents(of stream: StreamName, after base: UInt64, count: Int) -> [(id: UUID, position: UInt64)] {
+    private func writtenEvents(of stream: StreamName, after base: UInt64, count: Int) throws -> [(id: UUID, position: UInt64)] {
         var result: [(id: UUID, position: UInt64)] = []
-        let visible = (try? reader.readStream(stream, from: base + 1, direction: .forward, maxCount: count, includingHidden: true)) ?? []
+        let visible = try reader.readStream(stream, from: base + 1, direction: .forward, maxCount: count, includingHidden: true)
         for event in visible where event.version.rawValue == base + 1 + UInt64(result.count) {
             result.append((event.id, event.position.rawValue))
         }

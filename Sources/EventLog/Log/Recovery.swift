@@ -79,11 +79,9 @@ enum Recovery {
             let path = directory + "/" + name
             let isLast = index == names.count - 1
             let file = try fileSystem.open(path, mode: isLast && !readOnly ? .readWrite : .readOnly)
-            let opened: OpenedSegment
+            let header: SegmentHeader
             do {
-                opened = try openSegment(
-                    file, isLast: isLast, expectedFirstPosition: nextPosition, configuration: configuration, cache: cache,
-                    readOnly: readOnly, report: &report)
+                header = try readHeader(file, configuration: configuration, expectedFirstPosition: nextPosition)
             } catch let error as EventStoreError {
                 // A last segment whose header never became durable was being created
                 // when the process stopped: it holds no acknowledged event.
@@ -96,6 +94,15 @@ enum Recovery {
                 }
                 try? fileSystem.close(file)
                 throw error
+            }
+            // From here the segment owns the descriptor (it closes it when released).
+            let opened = try openSegment(
+                Segment(file: file, number: header.segmentNumber, firstPosition: header.firstPosition, fileSystem: fileSystem),
+                isLast: isLast, configuration: configuration, cache: cache, readOnly: readOnly, report: &report)
+            if !readOnly {
+                // What a killed writer left in the page cache looks like data on disk
+                // but may not be: make it durable before appending on top of it.
+                try fileSystem.sync(file)
             }
             let segment = opened.segment
             if let previousNumber, segment.number != previousNumber + 1 {
@@ -118,6 +125,11 @@ enum Recovery {
             }
         }
 
+        if !readOnly {
+            // The folder's entries (segments, STORE, index files) as a killed writer
+            // may have left them: durable before anything is acknowledged on top.
+            try fileSystem.syncDirectory(directory)
+        }
         if !readOnly && active == nil {
             let segment = try SegmentCreator.create(
                 configuration: configuration, number: (previousNumber ?? 0) + 1, firstPosition: nextPosition)
@@ -141,12 +153,12 @@ enum Recovery {
     }
 
     private static func openSegment(
-        _ file: OpenFile, isLast: Bool, expectedFirstPosition: UInt64, configuration: LogConfiguration, cache: IndexCache,
+        _ segment: Segment, isLast: Bool, configuration: LogConfiguration, cache: IndexCache,
         readOnly: Bool, report: inout OpenReport
     ) throws -> OpenedSegment {
         let fileSystem = configuration.fileSystem
-        let header = try readHeader(file, configuration: configuration, expectedFirstPosition: expectedFirstPosition)
-        let segment = Segment(file: file, number: header.segmentNumber, firstPosition: header.firstPosition, fileSystem: fileSystem)
+        let file = segment.file
+        let header = (firstPosition: segment.firstPosition, segmentNumber: segment.number)
         let size = try fileSystem.size(file)
         let indexPath = IndexFileName.path(directory: configuration.directory, firstPosition: header.firstPosition)
 

@@ -103,12 +103,14 @@ struct RecordScanner: ~Copyable {
     }
 
     /// Reads from `offset` up to the buffer's size (growing it to `minimum`), bounded by `end`.
-    private mutating func fill(_ file: OpenFile, at offset: UInt64, end: UInt64, minimum: Int) throws -> Int {
+    private mutating func fill(
+        _ file: OpenFile, at offset: UInt64, end: UInt64, minimum: Int, exactly: Bool = false
+    ) throws -> Int {
         if minimum > buffer.count {
             buffer.deallocate()
             buffer = .allocate(byteCount: max(minimum, RecordScanner.chunkBytes), alignment: 16)
         }
-        let wanted = Int(min(UInt64(buffer.count), end - offset))
+        let wanted = Int(min(UInt64(exactly ? minimum : buffer.count), end - offset))
         return try fileSystem.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]), at: offset)
     }
 
@@ -163,9 +165,12 @@ struct RecordScanner: ~Copyable {
     mutating func readRecord<R>(
         _ file: OpenFile, at offset: UInt64, end: UInt64, position: UInt64, _ body: (RecordView) throws -> R
     ) throws -> Result<R, RecordReadFailure> {
-        var needed = min(4096, Int(end - offset))
+        // One small read covers most records; a larger one follows only when the
+        // record says it is larger. (Filling the whole buffer per record would copy
+        // tens of kilobytes per event.)
+        var needed = min(512, Int(end - offset))
         while true {
-            let count = try fill(file, at: offset, end: end, minimum: needed)
+            let count = try fill(file, at: offset, end: end, minimum: needed, exactly: true)
             switch RecordDecoder.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), expectedPosition: position) {
             case .record(let view): return .success(try body(view))
             case .incomplete(let more) where more > count && UInt64(more) <= end - offset: needed = more

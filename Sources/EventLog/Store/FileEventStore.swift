@@ -389,12 +389,17 @@ func translatingSystemErrors<T>(_ body: () throws -> T) throws -> T {
 }
 
 extension FileSystem {
-    /// Creates `path` and any missing parent folders.
+    /// Creates `path` and any missing parent folders, each made durable in its
+    /// parent (a folder's own entry is data too: without it the store could vanish).
     func makeDirectories(_ path: String) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
+            let parent = prefix.isEmpty ? "/" : prefix
             prefix += "/" + component
-            if !exists(prefix) { try makeDirectory(prefix) }
+            if !exists(prefix) {
+                try makeDirectory(prefix)
+                try syncDirectory(parent)
+            }
         }
     }
 }
