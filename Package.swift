@@ -25,14 +25,16 @@ let package = Package(
         .target(name: "EventStoreConformance", dependencies: ["EventSourcing"], swiftSettings: strictSettings),
         // The file-backed engine: Platform -> Format -> Log -> Store.
         .target(name: "EventLog", dependencies: ["CCRC32C", "EventSourcing"], swiftSettings: strictSettings),
+        // The order domain as an application would write it: events, aggregate, projection, saga.
+        .target(name: "OrderExample", dependencies: ["EventSourcing"], swiftSettings: strictSettings),
         .executableTarget(
-            name: "EventLogCLI", dependencies: ["EventLog", "EventSourcing"],
+            name: "EventLogCLI", dependencies: ["EventLog", "EventSourcing", "OrderExample"],
             path: "Sources/eventlog", swiftSettings: strictSettings),
         .executableTarget(
-            name: "EventLogBench", dependencies: ["EventLog", "EventSourcing"],
+            name: "EventLogBench", dependencies: ["EventLog", "EventSourcing", "OrderExample"],
             path: "Benchmarks/EventLogBench", swiftSettings: strictSettings),
         .testTarget(
-            name: "EventSourcingTests", dependencies: ["EventSourcing", "EventStoreConformance"],
+            name: "EventSourcingTests", dependencies: ["EventSourcing", "EventStoreConformance", "OrderExample"],
             swiftSettings: strictSettings),
         .testTarget(
             name: "EventLogTests", dependencies: ["EventLog", "EventSourcing", "EventStoreConformance", "CCRC32C"],

@@ -66,13 +66,24 @@ struct BenchmarkArguments: Sendable {
                                    whole: events/s and percentiles are of those reads;
                                    the note gives VmRSS after the open and after the
                                    reads (target < 256 MiB)
+          load-aggregate-nosnapshot
+                                   Repository<Order>.load of one Order of 10,000
+                                   events (OrderExample), replaying every event;
+                                   40 loads (--quick: 12); events/s = the order's
+                                   events rehydrated per second, p50/p99 per load,
+                                   loads/s in the note
+          load-aggregate-snapshot  the same from a snapshot at version 9,900 plus
+                                   100 events; 1,000 loads (--quick: 300); the note
+                                   gives the p50 speedup (target >= 20x) over the
+                                   no-snapshot loads, which run for it even when
+                                   only this row is selected
         Write baselines: pwrite + fdatasync with the events per sync the row achieved
         (no sync for .none; for .batched, writes the size of the store's batches and an
         fdatasync every 2 ms). Read-all baseline: sequential 1 MiB preads of the segment
         files. Read-stream baseline: one pread per record of the stream at its offset.
         Percentiles: per append call in the append rows; time to the first event in
         read-stream rows; open times in open rows; per whole-stream read in
-        open-10m-rss; read-all has none.
+        open-10m-rss; per load in load-aggregate rows; read-all has none.
         RSS MiB / residentMemoryBytes: the process's peak resident memory (VmHWM) while
         the row ran, reset before each row (after returning freed heap with malloc_trim);
         it includes what earlier rows left resident (the progress lines give each row's
@@ -85,7 +96,7 @@ struct BenchmarkArguments: Sendable {
         """
 
     static let rowNamesKnown = AppendRowSpec.all(quick: true).map(\.name) + [ReadAllRow.name]
-        + ReadStreamRows.names + OpenRows.names
+        + ReadStreamRows.names + OpenRows.names + LoadAggregateRows.names
 
     /// Parses the arguments after the program name.
     static func parse(_ arguments: [String]) throws -> BenchmarkArguments {

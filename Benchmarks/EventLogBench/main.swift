@@ -60,6 +60,10 @@ do {
     if OpenRows.names.contains(where: arguments.selects) {
         results += try await OpenRows.run(quick: arguments.quick, selects: arguments.selects, scratch: scratch)
     }
+    if LoadAggregateRows.names.contains(where: arguments.selects) {
+        results += try await LoadAggregateRows.run(
+            quick: arguments.quick, selects: arguments.selects, scratchDirectory: scratch.path)
+    }
 } catch {
     Progress.log("eventlog-bench: \(error)")
     try? scratch.remove()

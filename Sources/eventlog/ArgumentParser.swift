@@ -1,5 +1,5 @@
-// A hand-written flag parser: the tool takes only `--flag value` pairs, so a
-// package dependency would cost more than these lines.
+// A hand-written flag parser: the tool takes only `--flag value` pairs and a few
+// value-less switches, so a package dependency would cost more than these lines.
 import EventLog
 import EventSourcing
 
@@ -10,14 +10,17 @@ struct ParsedArguments: Sendable {
     /// Whether `--help` (or `-h`) was given.
     let wantsHelp: Bool
     private let values: [String: String]
+    private let switches: Set<String>
 
     /// Parses `tokens` (the arguments after the command name).
     ///
-    /// Accepts `--flag value` and `--flag=value`; rejects positional arguments,
-    /// unknown flags, repeated flags and flags without a value.
+    /// Accepts `--flag value`, `--flag=value` and value-less `--switch`; rejects
+    /// positional arguments, unknown flags, repeated flags, flags without a value
+    /// and switches given one.
     init(_ tokens: ArraySlice<String>, for command: CommandSpec) throws(CommandFailure) {
         self.command = command
         var values: [String: String] = [:]
+        var switches: Set<String> = []
         var wantsHelp = false
         var index = tokens.startIndex
         while index < tokens.endIndex {
@@ -36,6 +39,15 @@ struct ParsedArguments: Sendable {
                 value = String(name[name.index(after: equals)...])
                 name = String(name[..<equals])
             }
+            if command.switchFlags.contains(name) {
+                guard value == nil else {
+                    throw .usage("flag '--\(name)' takes no value; write just '--\(name)'", command: command)
+                }
+                guard switches.insert(name).inserted else {
+                    throw .usage("flag '--\(name)' is given twice; give it once", command: command)
+                }
+                continue
+            }
             guard command.valueFlags.contains(name) else {
                 throw .usage("unknown flag '--\(name)' for '\(command.name)'", command: command)
             }
@@ -53,11 +65,18 @@ struct ParsedArguments: Sendable {
             values[name] = value
         }
         self.values = values
+        self.switches = switches
         self.wantsHelp = wantsHelp
     }
 
     /// The value of `--flag`, if given.
     func string(_ flag: String) -> String? { values[flag] }
+
+    /// Whether the value-less `--flag` was given.
+    func isSet(_ flag: String) -> Bool {
+        assert(command.switchFlags.contains(flag), "'--\(flag)' is not a switch of '\(command.name)'")
+        return switches.contains(flag)
+    }
 
     /// The value of `--flag`, which the command cannot run without.
     func required(_ flag: String) throws(CommandFailure) -> String {
@@ -75,6 +94,14 @@ struct ParsedArguments: Sendable {
             let number = UInt64(text)
         else {
             throw .usage("'--\(flag) \(text)' is not a whole number (expected digits, e.g. --\(flag) 100)", command: command)
+        }
+        return number
+    }
+
+    /// The value of `--flag` as a non-negative whole number, which the command cannot run without.
+    func requiredNumber(_ flag: String) throws(CommandFailure) -> UInt64 {
+        guard let number = try number(flag) else {
+            throw .usage("missing required flag '--\(flag)'", command: command)
         }
         return number
     }

@@ -15,6 +15,8 @@ struct CommandSpec: Sendable {
     let examples: [String]
     /// Flags that take a value, without the leading `--`.
     let valueFlags: [String]
+    /// Flags that take no value (on when given, e.g. `--json`), without the leading `--`.
+    var switchFlags: [String] = []
     /// The command itself; returns once everything is printed. Throws ``CommandFailure``
     /// or ``EventStoreError`` (the dispatcher maps either to an exit status).
     let run: @Sendable (ParsedArguments) async throws -> Void
@@ -31,7 +33,10 @@ struct CommandSpec: Sendable {
 
 /// The commands of the tool, in the order `eventlog --help` lists them.
 enum Commands {
-    static let all: [CommandSpec] = [DemoCommand.spec, AppendCommand.spec, ReadCommand.spec, VerifyCommand.spec]
+    static let all: [CommandSpec] = [
+        DemoCommand.spec, AppendCommand.spec, ReadCommand.spec, StatsCommand.spec, InspectCommand.spec,
+        VerifyCommand.spec, ExportCommand.spec, ImportCommand.spec,
+    ]
 
     /// The command called `name`, if there is one.
     static func named(_ name: String) -> CommandSpec? { all.first { $0.name == name } }
@@ -40,7 +45,8 @@ enum Commands {
     static var overviewText: String {
         let width = all.map(\.name.count).max() ?? 0
         var text = """
-            eventlog: append to, read and check an EventLog store (a folder of event segments).
+            eventlog: append to, read, inspect, check, export and import an EventLog store
+            (a folder of event segments).
 
             Usage: eventlog COMMAND [FLAGS]
 
@@ -59,6 +65,7 @@ enum Commands {
             Example:
               eventlog demo
               eventlog append --help
+              eventlog stats --store ./events
 
             """
         return text

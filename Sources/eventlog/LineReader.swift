@@ -14,6 +14,8 @@ struct LineReader {
 
     private let handle: FileHandle
     private var buffer: [UInt8] = []
+    /// Where each read lands, reused.
+    private var chunk = [UInt8](repeating: 0, count: chunkBytes)
     /// Where the unread part of `buffer` starts.
     private var start = 0
     /// How far past `start` the buffer is known to hold no newline.
@@ -60,11 +62,29 @@ struct LineReader {
             buffer.removeSubrange(..<start)
             start = 0
         }
-        let chunk = try handle.read(upToCount: Self.chunkBytes) ?? Data()
-        if chunk.isEmpty {
+        let count = try readOnce()
+        if count == 0 {
             reachedEnd = true
         } else {
-            buffer.append(contentsOf: chunk)
+            buffer.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    /// One read(2), which returns what the input holds so far. A producer may wait
+    /// for a line's acknowledgement before it sends the next one, and
+    /// `FileHandle.read(upToCount:)` waits on Linux for the whole count (or the end
+    /// of the input) first, so it would acknowledge nothing until then.
+    private mutating func readOnce() throws -> Int {
+        let descriptor = handle.fileDescriptor
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count >= 0 { return count }
+            guard errno == EINTR else {
+                let code = errno
+                throw CommandFailure(
+                    exitCode: .failure,
+                    message: "reading standard input failed: \(String(cString: strerror(code))) (errno \(code))")
+            }
         }
     }
 }

@@ -20,6 +20,7 @@ enum VerifyCommand {
             corruption, naming each damaged file and byte offset. A torn tail (the end
             of a write cut short by a crash) is not corruption: it was never
             acknowledged, and the next writer to open the store discards it.
+            On a terminal, a progress line on standard error shows the segments checked.
             """,
         ],
         examples: ["eventlog verify --store ./events"],
@@ -28,7 +29,14 @@ enum VerifyCommand {
 
     static func run(_ arguments: ParsedArguments) async throws {
         let directory = try arguments.required("store")
-        let report = try FileEventStore.verify(directory: directory)
+        var progress = ProgressBar(unit: "segments")
+        let report: VerifyReport
+        do {
+            defer { progress.finish() }
+            report = try FileEventStore.verify(directory: directory) { done, total in
+                progress.update(done: UInt64(done), fraction: total > 0 ? Double(done) / Double(total) : nil)
+            }
+        }
         var text = """
             Store \(directory)
               segments       \(report.segments)

@@ -205,6 +205,56 @@ import Testing
         #expect(try await eventCount(in: folder) == 1)
     }
 
+    /// A producer may wait for each acknowledgement before sending the next line,
+    /// keeping the pipe open meanwhile: the line must be acknowledged anyway.
+    @Test func aLineIsAcknowledgedWhileTheInputStaysOpen() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let executable = try #require(EventLogProcess.executable, "the eventlog binary was not found beside the test bundle")
+        let input = Pipe()
+        let output = Pipe()
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["append", "--store", folder.store, "--stream", "order-1"]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        let exited = AsyncStream<Int32> { continuation in
+            process.terminationHandler = { continuation.yield($0.terminationStatus) }
+        }
+        try process.run()
+        try input.fileHandleForWriting.write(contentsOf: Data((#"{"type":"OrderCreated","data":{}}"# + "\n").utf8))
+
+        // Read on a thread of its own: a blocking read must not hold a task's thread.
+        let descriptor = output.fileHandleForReading.fileDescriptor
+        let acknowledgement: String = await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: Self.firstLine(of: descriptor, waitingAtMostMilliseconds: 30_000)) }.start()
+        }
+        #expect(acknowledgement == "order-1 1 1", "no acknowledgement while the input stayed open")
+        // Ends the child either way (without the acknowledgement, it then appends and exits).
+        try input.fileHandleForWriting.close()
+        for await status in exited {
+            #expect(status == 0)
+            break
+        }
+    }
+
+    /// The first line `descriptor` delivers, or what arrived of it before it stayed
+    /// silent for `milliseconds` (a bound, so that a missing line fails the test
+    /// instead of hanging it).
+    private static func firstLine(of descriptor: Int32, waitingAtMostMilliseconds milliseconds: Int32) -> String {
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        var waiting = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&waiting, 1, milliseconds)
+            if ready < 0, errno == EINTR { continue }
+            guard ready == 1, read(descriptor, &byte, 1) == 1, byte != UInt8(ascii: "\n") else { break }
+            line.append(byte)
+        }
+        return String(decoding: line, as: UTF8.self)
+    }
+
     @Test func emptyInputAppendsNothingAndSucceeds() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }

@@ -1,6 +1,6 @@
-// The hand-written encoders behind `read`, checked against Foundation as the
-// reference: timestamps against ISO8601DateFormatter and Calendar, compacted
-// JSON against JSONSerialization.
+// The hand-written encoders and parsers behind `read`, checked against
+// Foundation as the reference: timestamps against ISO8601DateFormatter and
+// Calendar, compacted JSON against JSONSerialization.
 import Foundation
 import Testing
 
@@ -100,5 +100,53 @@ import Testing
         #expect(!output.contains(UInt8(ascii: "\n")))
         let reparsed = try JSONSerialization.jsonObject(with: Data(output))
         #expect(try JSONLines.canonical(reparsed) == JSONLines.canonical(value))
+    }
+
+    // MARK: Parsing --since and --until
+
+    @Test(arguments: [
+        ("1970-01-01", Int64(0)),
+        ("2026-11-23", 1_795_392_000_000_000),
+        ("2026-11-23T03:34:55Z", 1_795_404_895_000_000),
+        ("2026-11-23T03:34:55.123456Z", 1_795_404_895_123_456),
+        ("2026-11-23T03:34:55.1234567Z", 1_795_404_895_123_456),
+        ("2026-11-23T03:34:55.5Z", 1_795_404_895_500_000),
+        ("2026-11-23t03:34:55,5z", 1_795_404_895_500_000),
+        ("2026-11-23T04:34:55.5+01:00", 1_795_404_895_500_000),
+        ("2026-11-23T01:04:55.5-0230", 1_795_404_895_500_000),
+        ("2026-11-23T03:34Z", 1_795_404_840_000_000),
+        ("2024-02-29", 1_709_164_800_000_000),
+        ("1969-12-31T23:59:59.999999Z", -1),
+    ])
+    func isoTimesParseToMicroseconds(text: String, microseconds: Int64) {
+        #expect(TimestampParser.microseconds(fromISO8601: text) == microseconds)
+    }
+
+    @Test(arguments: [
+        "", "yesterday", "2026-11-23T03:34:55", "2026-13-01", "2026-00-10", "2026-02-29", "2100-02-29", "2026-04-31",
+        "2026-11-23T24:00:00Z", "2026-11-23T03:60:00Z", "2026-11-23T03:34:60Z", "2026-11-23T03:34:55.Z", "2026-11-23 03:34:55Z",
+        "2026-11-23T03:34:55Z ", "26-11-23", "2026-11-23T03:34:55+1:00", "2026-11-23Z", "+2026-11-23",
+    ])
+    func textThatIsNotAnISOTimeIsRefused(text: String) {
+        #expect(TimestampParser.microseconds(fromISO8601: text) == nil)
+    }
+
+    @Test func parsingReadsBackWhatReadPrints() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let microseconds = Int64.random(in: -2_208_988_800_000_000...7_258_118_400_000_000, using: &generator)
+            #expect(TimestampParser.microseconds(fromISO8601: Timestamp.iso8601(microseconds: microseconds)) == microseconds)
+        }
+    }
+
+    /// The library turns the Date back into microseconds by rounding up; the Date
+    /// handed to it must come back as the same microsecond, not the next one.
+    @Test func theSinceDateComesBackAsTheSameMicrosecond() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            let microseconds = Int64.random(in: 1_700_000_000_000_000...1_900_000_000_000_000, using: &generator)
+            let date = TimeWindow.date(microseconds: microseconds)
+            #expect(Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.up)) == microseconds)
+        }
     }
 }

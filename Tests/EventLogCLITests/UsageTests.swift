@@ -6,7 +6,8 @@ import Testing
 @Suite struct UsageTests {
     @Test(arguments: [
         ["--help"], ["help"], ["demo", "--help"], ["append", "--help"], ["read", "--help"], ["verify", "--help"],
-        ["help", "append"], ["help", "--help"], ["read", "-h"],
+        ["stats", "--help"], ["inspect", "--help"], ["export", "--help"], ["import", "--help"],
+        ["help", "append"], ["help", "--help"], ["read", "-h"], ["help", "import"],
     ])
     func helpExitsZeroWithAUsageLineAndAnExample(arguments: [String]) async throws {
         let folder = TemporaryDirectory()
@@ -22,7 +23,7 @@ import Testing
         let folder = TemporaryDirectory()
         defer { folder.remove() }
         let result = try await EventLogProcess.run(["--help"], in: folder)
-        for command in ["demo", "append", "read", "verify", "help"] {
+        for command in ["demo", "append", "read", "stats", "inspect", "verify", "export", "import", "help"] {
             #expect(result.standardOutput.contains("  \(command) "), "\(command) missing from:\n\(result.standardOutput)")
         }
     }
@@ -44,6 +45,19 @@ import Testing
         (["append", "--store", "x", "--stream", "s", "--expected-version", "sometimes"], "'--expected-version sometimes'"),
         (["append", "--store", "x", "--stream", "s", "--segment-size", "65535"], "'--segment-size 65535' is outside"),
         (["demo", "--segment-size", "1024"], "'--segment-size 1024' is outside"),
+        (["import", "--store", "x", "--segment-size", "65535"], "'--segment-size 65535' is outside"),
+        (["import", "--store", "x", "--segment-size", "64k"], "'--segment-size 64k' is not a whole number"),
+        (["read", "--store", "x", "--backward=yes"], "flag '--backward' takes no value"),
+        (["read", "--store", "x", "--backward", "--backward"], "flag '--backward' is given twice"),
+        (["read", "--store", "x", "--category", "--type", "A"], "flag '--category' needs a value"),
+        (["stats", "--store", "x", "--json=true"], "flag '--json' takes no value"),
+        (["stats"], "missing required flag '--store'"),
+        (["stats", "--store", "x", "--limit", "3"], "unknown flag '--limit'"),
+        (["inspect", "--store", "x"], "missing required flag '--position'"),
+        (["inspect", "--store", "x", "--position", "first"], "'--position first' is not a whole number"),
+        (["export", "--store", "x", "--from", "-3"], "'--from -3' is not a whole number"),
+        (["export", "--store", "x", "--json"], "unknown flag '--json'"),
+        (["import"], "missing required flag '--store'"),
     ])
     func usageMistakeExitsTwoWithAMessageAndAHint(arguments: [String], message: String) async throws {
         let folder = TemporaryDirectory()
@@ -59,11 +73,12 @@ import Testing
         #expect(!result.showsCrash)
     }
 
-    @Test func segmentSizeBelowTheMinimumCreatesNoStore() async throws {
+    @Test(arguments: [["append", "--stream", "order-1"], ["import"], ["demo"]])
+    func segmentSizeBelowTheMinimumCreatesNoStore(command: [String]) async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
         let result = try await EventLogProcess.run(
-            ["append", "--store", folder.store, "--stream", "order-1", "--segment-size", "65535"],
+            command + ["--store", folder.store, "--segment-size", "65535"],
             lines: [#"{"type":"OrderCreated","data":{}}"#], in: folder)
         #expect(result.status == 2, "\(result)")
         #expect(!FileManager.default.fileExists(atPath: folder.store))

@@ -1,6 +1,7 @@
 // The shipping saga: one shipping request per paid order, resumed from its
 // checkpoint, harmless when an OrderPaid is seen again, and live.
 import EventSourcing
+import OrderExample
 import Foundation
 import Testing
 
@@ -62,7 +63,7 @@ import Testing
         let saga = ShippingSaga.make(store: store, checkpoints: checkpoints)
         let running = Task { try await saga.run() }
         try await OrderDomain.placeOrder("9", items: [("A", 3, 100)], pay: true, in: store)
-        var shipments = store.subscribe(to: OrderDomain.shipmentStream("9"), from: 1).makeAsyncIterator()
+        var shipments = store.subscribe(to: try OrderDomain.shipmentStream("9"), from: 1).makeAsyncIterator()
         let requested = try #require(try await shipments.next())
         #expect(try OrderDomain.registry.decode(requested) as? ShippingRequested == ShippingRequested(orderID: "9", amountCents: 300))
         running.cancel()

@@ -1,6 +1,7 @@
 // Projections consume the log from a checkpoint: each event once, resumable,
 // rebuildable from position 1, and live until cancelled.
 import EventSourcing
+import OrderExample
 import Foundation
 import Testing
 
@@ -27,7 +28,7 @@ struct RecordingProjection: Projection {
         try await placeOrders(1...4, in: store)
         let checkpoints = InMemoryCheckpointStore()
         let runner = ProjectionRunner(store: store, checkpoints: checkpoints, batchSize: 3)
-        var projection = OrderSummaryProjection()
+        var projection = AuditedOrderSummary()
         let middle = GlobalPosition(9)
         #expect(try await runner.catchUp(&projection, through: middle) == middle)
         #expect(try await checkpoints.checkpoint(named: projection.name) == middle)
@@ -46,14 +47,14 @@ struct RecordingProjection: Projection {
         var rebuilt = OrderSummaryProjection()
         try await ProjectionRunner(store: store, checkpoints: InMemoryCheckpointStore()).catchUp(&rebuilt)
         #expect(projection.summaries == rebuilt.summaries)
-        #expect(projection.summaries["4"] == OrderSummary(customerID: "c-1", itemCount: 5, totalCents: 450, status: "paid"))
+        #expect(projection.summaries["4"] == OrderSummary(customerID: "c-1", itemCount: 5, totalCents: 450, status: .paid))
     }
 
     @Test func rebuildingStartsOverFromPosition1() async throws {
         let store = InMemoryEventStore()
         try await placeOrders(1...3, in: store)
         let runner = ProjectionRunner(store: store, checkpoints: InMemoryCheckpointStore())
-        var projection = OrderSummaryProjection()
+        var projection = AuditedOrderSummary()
         try await runner.catchUp(&projection)
         let before = projection
         try await runner.rebuild(&projection)

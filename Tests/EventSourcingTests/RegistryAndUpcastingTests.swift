@@ -1,6 +1,7 @@
 // Typed events to stored bytes and back, and old schema versions upcast on
 // read, step by step in version order.
 import EventSourcing
+import OrderExample
 import Foundation
 import Synchronization
 import Testing

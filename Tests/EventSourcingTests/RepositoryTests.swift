@@ -1,6 +1,7 @@
 // Loading from snapshots or full replay, saving at the exact version, retrying
 // commands on conflicts, and carrying correlation and causation ids.
 import EventSourcing
+import OrderExample
 import Foundation
 import Testing
 

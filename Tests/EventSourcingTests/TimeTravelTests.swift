@@ -1,6 +1,7 @@
 // The past, reconstructed: an aggregate or a read model as of a position or a
 // moment must equal a replay of exactly the events before that point.
 import EventSourcing
+import OrderExample
 import Foundation
 import Testing
 
@@ -63,14 +64,14 @@ import Testing
         let checkpoints = InMemoryCheckpointStore()
         let runner = ProjectionRunner(store: store, checkpoints: checkpoints, batchSize: 2)
         for position in 0...UInt64(log.count) {
-            var replayed = OrderSummaryProjection()
+            var replayed = AuditedOrderSummary()
             try await runner.replay(&replayed, through: GlobalPosition(position))
-            var expected = OrderSummaryProjection()
+            var expected = AuditedOrderSummary()
             for event in log where event.position.rawValue <= position && expected.filter.matches(event) { try expected.apply(event) }
             #expect(replayed.appliedPositions == expected.appliedPositions)
             #expect(replayed.summaries == expected.summaries)
         }
-        var asOfTime = OrderSummaryProjection()
+        var asOfTime = AuditedOrderSummary()
         try await runner.replay(&asOfTime, asOf: log[5].timestamp)
         #expect(asOfTime.appliedPositions.map(\.rawValue) == [1, 2, 3, 5])
         #expect(try await checkpoints.checkpoint(named: "order-summary") == nil)  // Time travel leaves checkpoints alone.

@@ -106,6 +106,11 @@ final class LogWriter: @unchecked Sendable {
         self.active = active
         self.nextPosition = nextPosition
         self.heads = StreamHeads(capacity: streamCacheCapacity)
+        // Timestamps never decrease with position, across restarts too (the time
+        // index relies on it), even if the clock went back meanwhile.
+        lastTimestamp = shared.state.withLock { state in
+            state.active?.index.records.last?.timestampMicroseconds ?? state.sealed.last?.index.lastTimestamp ?? 0
+        }
         self.reader = LogReader(shared: shared, fileSystem: configuration.fileSystem)
         positionFile = try? configuration.fileSystem.open(
             configuration.directory + "/" + PositionFileFormat.fileName, mode: .createOrOpen)
@@ -323,7 +328,7 @@ final class LogWriter: @unchecked Sendable {
         statistics.withLock {
             $0.batches += 1
             $0.eventsWritten += lastWritten + 1 - batchFirstPosition
-            $0.appendsAcknowledged += UInt64(batch.count)
+            $0.appendsAcknowledged += UInt64(outcomes.count { if case .success? = $0 { true } else { false } } + accepted.count)
         }
 
         // 4. Acknowledge.

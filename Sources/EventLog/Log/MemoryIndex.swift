@@ -150,6 +150,8 @@ struct MemoryIndex {
             }
         }
         guard index.records.count == Int(header.recordCount) else { throw FormatError(reason: "index record count mismatch") }
+        // The header keeps the last timestamp exactly (the writer continues from it).
+        if !index.records.isEmpty { index.records[index.records.count - 1].timestampMicroseconds = header.lastTimestamp }
         index.recordsChecksum = header.recordsChecksum
         return (index, header)
     }

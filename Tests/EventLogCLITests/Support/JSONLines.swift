@@ -23,7 +23,7 @@ enum JSONLines {
     /// The top-level keys of a `read` line in the order they appear in its text.
     /// Finds each key's first occurrence, which is the top-level one as long as the
     /// stream name and type do not contain key names (the tests' do not).
-    static func keyOrder(of line: String) -> [String] {
+    static func keyOrder(of line: String, keys: [String] = keys) -> [String] {
         keys.compactMap { key in line.range(of: "\"\(key)\":").map { (key, $0.lowerBound) } }
             .sorted { $0.1 < $1.1 }
             .map(\.0)
