@@ -21,8 +21,9 @@ struct BenchmarkArguments: Sendable {
 
           --quick      Short run for CI and laptops (under 2 minutes on 2 cores, with
                        the first build of the 2M open store): append rows run 1 s per
-                       round instead of 3 s; read-all scans 200,000 events instead of
-                       1,000,000; open-10m and open-10m-rss use 2,000,000 events
+                       round instead of 3 s, and so do subscribe-live-latency and
+                       mixed; read-all, readall-view and subscribe-catchup scan
+                       200,000 events instead of 1,000,000; open-10m and open-10m-rss use 2,000,000 events
                        instead of 10,000,000 (their note says so; names stay).
           --dir DIR    Make the scratch folder inside DIR (it must exist) instead of
                        the system temp folder. Only the scratch folder is removed; the
@@ -54,6 +55,12 @@ struct BenchmarkArguments: Sendable {
           append-batched-c64       .batched(maxDelay: 2 ms), 64 concurrent appenders
           append-nosync-c1         .none, 1 appender, 1 event per call
           read-all                 forEachEvent over the whole log, checksums verified
+          readall-view             forEachEventView over the same store, touching only
+                                   each event's position and data length; the note
+                                   gives read-all's events/s in the same rounds
+                                   (target: above read-all)
+          subscribe-catchup        subscribeToAll(from: 1) over the same store, iterated
+                                   to the last position (target >= 3,000,000 events/s)
           read-stream              readStream of hot-1 (10,000 events, one every ~100th
                                    position of 999,901 in 10,000 streams) forward;
                                    p50/p99/p99.9 = time to the first event (maxCount 1)
@@ -66,6 +73,20 @@ struct BenchmarkArguments: Sendable {
                                    whole: events/s and percentiles are of those reads;
                                    the note gives VmRSS after the open and after the
                                    reads (target < 256 MiB)
+          subscribe-live-latency   1 appender (.fsync, the default; 1 event per call)
+                                   for 3 s (--quick: 1 s) with 1 subscriber following
+                                   live from the end; p50/p99/p99.9 = from the append's
+                                   acknowledgement (its await returning) to the
+                                   subscriber receiving the event, 0 when the
+                                   subscriber had it first (target p99 < 1 ms)
+          mixed                    8 appenders (.fsync, own stream each), 8 readers
+                                   (threads, readStream of random 50-event streams)
+                                   and 1 live subscriber at once, 3 rounds of 3 s
+                                   (--quick: 1 s) alternating with the 8 appenders
+                                   alone (the baseline); events/s and percentiles are
+                                   the appenders'; the note gives readers' reads/s and
+                                   p99, the subscriber's events/s and lag at the end
+                                   (target ratio >= 0.8)
           load-aggregate-nosnapshot
                                    Repository<Order>.load of one Order of 10,000
                                    events (OrderExample), replaying every event;
@@ -79,11 +100,14 @@ struct BenchmarkArguments: Sendable {
                                    only this row is selected
         Write baselines: pwrite + fdatasync with the events per sync the row achieved
         (no sync for .none; for .batched, writes the size of the store's batches and an
-        fdatasync every 2 ms). Read-all baseline: sequential 1 MiB preads of the segment
-        files. Read-stream baseline: one pread per record of the stream at its offset.
-        Percentiles: per append call in the append rows; time to the first event in
-        read-stream rows; open times in open rows; per whole-stream read in
-        open-10m-rss; per load in load-aggregate rows; read-all has none.
+        fdatasync every 2 ms). Read-all baseline (also readall-view's and
+        subscribe-catchup's): sequential 1 MiB preads of the segment files. Mixed
+        baseline: the same appenders alone on the same store. Read-stream baseline: one
+        pread per record of the stream at its offset. subscribe-live-latency has none.
+        Percentiles: per append call in the append rows and mixed; time to the first
+        event in read-stream rows; open times in open rows; per whole-stream read in
+        open-10m-rss; per load in load-aggregate rows; acknowledgement to subscriber
+        in subscribe-live-latency; read-all, readall-view and subscribe-catchup have none.
         RSS MiB / residentMemoryBytes: the process's peak resident memory (VmHWM) while
         the row ran, reset before each row (after returning freed heap with malloc_trim);
         it includes what earlier rows left resident (the progress lines give each row's
@@ -95,8 +119,8 @@ struct BenchmarkArguments: Sendable {
         folder to reclaim its disk space (about 2 GB for 10m, 0.4 GB for 2m).
         """
 
-    static let rowNamesKnown = AppendRowSpec.all(quick: true).map(\.name) + [ReadAllRow.name]
-        + ReadStreamRows.names + OpenRows.names + LoadAggregateRows.names
+    static let rowNamesKnown = AppendRowSpec.all(quick: true).map(\.name) + ReadAllRow.names
+        + ReadStreamRows.names + OpenRows.names + [LiveLatencyRow.name, MixedRow.name] + LoadAggregateRows.names
 
     /// Parses the arguments after the program name.
     static func parse(_ arguments: [String]) throws -> BenchmarkArguments {

@@ -47,18 +47,27 @@ do {
             results.append(row)
         }
     }
-    if arguments.selects(ReadAllRow.name) {
+    if ReadAllRow.names.contains(where: arguments.selects) {
         let eventCount = ReadAllRow.eventCount(quick: arguments.quick)
-        Progress.log("\(ReadAllRow.name): \(NumberFormatting.grouped(eventCount)) events, \(ReadAllRow.rounds) rounds")
-        results.append(try await ResidentMemory.measuring {
-            try await ReadAllRow.run(eventCount: eventCount, scratchDirectory: scratch.path)
-        })
+        Progress.log("\(ReadAllRow.names.filter(arguments.selects).joined(separator: ", ")): "
+            + "\(NumberFormatting.grouped(eventCount)) events, \(ReadAllRow.rounds) rounds each")
+        results += try await ReadAllRow.run(eventCount: eventCount, selects: arguments.selects, scratchDirectory: scratch.path)
     }
     if ReadStreamRows.names.contains(where: arguments.selects) {
         results += try await ReadStreamRows.run(selects: arguments.selects, scratchDirectory: scratch.path)
     }
     if OpenRows.names.contains(where: arguments.selects) {
         results += try await OpenRows.run(quick: arguments.quick, selects: arguments.selects, scratch: scratch)
+    }
+    if arguments.selects(LiveLatencyRow.name) {
+        results.append(try await ResidentMemory.measuring {
+            try await LiveLatencyRow.run(quick: arguments.quick, scratchDirectory: scratch.path)
+        })
+    }
+    if arguments.selects(MixedRow.name) {
+        results.append(try await ResidentMemory.measuring {
+            try await MixedRow.run(quick: arguments.quick, scratchDirectory: scratch.path)
+        })
     }
     if LoadAggregateRows.names.contains(where: arguments.selects) {
         results += try await LoadAggregateRows.run(

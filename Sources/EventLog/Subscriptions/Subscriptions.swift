@@ -21,7 +21,7 @@ extension FileEventStore {
 }
 
 /// How many events a subscriber reads per trip to the log: bounds its memory.
-private let subscriptionBatchSize = 512
+private let subscriptionBatchSize = 2_048
 
 /// Pulls `$all` for one subscriber.
 final class AllEventsPuller: EventPuller {
