@@ -40,7 +40,7 @@ enum AppendCommand {
         let directory = try arguments.required("store")
         // Checked before the store is opened, so a mistyped name creates nothing.
         let stream = try arguments.requiredStreamName()
-        let expectedVersion = try parseExpectedVersion(arguments)
+        let expectedVersion = try arguments.expectedVersion()
         let store = try FileEventStore.open(directory: directory, options: try arguments.storeOptions())
         if let torn = store.openReport.tornTail {
             printError("eventlog: note: recovered from an interrupted write: \(torn)")
@@ -87,23 +87,6 @@ enum AppendCommand {
             try output.flush()
             appendedEvents += events.count
             expectedVersion = .exact(result.nextExpectedVersion)
-        }
-    }
-
-    private static func parseExpectedVersion(_ arguments: ParsedArguments) throws(CommandFailure) -> ExpectedVersion {
-        guard let text = arguments.string("expected-version") else { return .any }
-        switch text {
-        case "any": return .any
-        case "no-stream": return .noStream
-        case "exists": return .streamExists
-        default:
-            guard !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
-                let version = UInt64(text)
-            else {
-                throw .usage(
-                    "'--expected-version \(text)' is not any, no-stream, exists or a version number", command: arguments.command)
-            }
-            return .exact(StreamVersion(version))
         }
     }
 }

@@ -125,6 +125,23 @@ struct ParsedArguments: Sendable {
         }
     }
 
+    /// The `--expected-version` flag: any (also when not given), no-stream, exists or a version number.
+    func expectedVersion() throws(CommandFailure) -> ExpectedVersion {
+        guard let text = values["expected-version"] else { return .any }
+        switch text {
+        case "any": return .any
+        case "no-stream": return .noStream
+        case "exists": return .streamExists
+        default:
+            guard !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+                let version = UInt64(text)
+            else {
+                throw .usage("'--expected-version \(text)' is not any, no-stream, exists or a version number", command: command)
+            }
+            return .exact(StreamVersion(version))
+        }
+    }
+
     /// Store options from `--segment-size`, for commands that may create a store.
     func storeOptions() throws(CommandFailure) -> StoreOptions {
         var options = StoreOptions()

@@ -34,8 +34,9 @@ struct CommandSpec: Sendable {
 /// The commands of the tool, in the order `eventlog --help` lists them.
 enum Commands {
     static let all: [CommandSpec] = [
-        DemoCommand.spec, AppendCommand.spec, ReadCommand.spec, StatsCommand.spec, InspectCommand.spec,
-        VerifyCommand.spec, ExportCommand.spec, ImportCommand.spec,
+        DemoCommand.spec, AppendCommand.spec, ReadCommand.spec, TailCommand.spec, StatsCommand.spec, InspectCommand.spec,
+        VerifyCommand.spec, RepairCommand.spec, DeleteStreamCommand.spec, TruncateCommand.spec, ExportCommand.spec,
+        ImportCommand.spec,
     ]
 
     /// The command called `name`, if there is one.
@@ -45,8 +46,8 @@ enum Commands {
     static var overviewText: String {
         let width = all.map(\.name.count).max() ?? 0
         var text = """
-            eventlog: append to, read, inspect, check, export and import an EventLog store
-            (a folder of event segments).
+            eventlog: append to, read, follow, inspect, check, repair, export and import an EventLog
+            store (a folder of event segments), and delete or truncate its streams.
 
             Usage: eventlog COMMAND [FLAGS]
 
@@ -66,6 +67,7 @@ enum Commands {
               eventlog demo
               eventlog append --help
               eventlog stats --store ./events
+              eventlog tail --store ./events --from 1
 
             """
         return text

@@ -62,7 +62,9 @@ enum VerifyCommand {
             message: """
                 the store at \(directory) is corrupted (\(report.problems.count) problem(s) listed above). \
                 Stop any writer and copy the folder somewhere safe before changing anything, then restore the \
-                damaged segment files from a backup or replica: the store will not open until they are repaired.
+                damaged segment files from a backup or replica: the store will not open until they are repaired. \
+                If there is no copy, 'eventlog repair --store \(directory) --truncate-after-corruption' cuts the log \
+                before the damage, losing every event from there on.
                 """)
     }
 }

@@ -8,6 +8,7 @@ import Testing
         ["--help"], ["help"], ["demo", "--help"], ["append", "--help"], ["read", "--help"], ["verify", "--help"],
         ["stats", "--help"], ["inspect", "--help"], ["export", "--help"], ["import", "--help"],
         ["help", "append"], ["help", "--help"], ["read", "-h"], ["help", "import"],
+        ["tail", "--help"], ["delete-stream", "--help"], ["truncate", "--help"], ["repair", "--help"], ["help", "tail"],
     ])
     func helpExitsZeroWithAUsageLineAndAnExample(arguments: [String]) async throws {
         let folder = TemporaryDirectory()
@@ -23,7 +24,10 @@ import Testing
         let folder = TemporaryDirectory()
         defer { folder.remove() }
         let result = try await EventLogProcess.run(["--help"], in: folder)
-        for command in ["demo", "append", "read", "stats", "inspect", "verify", "export", "import", "help"] {
+        for command in [
+            "demo", "append", "read", "tail", "stats", "inspect", "verify", "repair", "delete-stream", "truncate", "export",
+            "import", "help",
+        ] {
             #expect(result.standardOutput.contains("  \(command) "), "\(command) missing from:\n\(result.standardOutput)")
         }
     }

@@ -96,7 +96,8 @@ extension FileEventStore {
     /// subscriber reads, and watches the folder for the next change.
     fileprivate func followWriter() {
         guard follower != nil else { return }
-        _ = try? refresh()
+        // Watch first, then catch up: a position published in between still wakes us.
         startFollowing()
+        _ = try? refresh()
     }
 }
