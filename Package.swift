@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "EventLog", targets: ["EventLog"]),
         .executable(name: "eventlog", targets: ["EventLogCLI"]),
         .executable(name: "eventlog-bench", targets: ["EventLogBench"]),
+        .executable(name: "eventlog-crashtest", targets: ["EventLogCrashTest"]),
     ],
     targets: [
         // The only C: hardware CRC32C (SSE4.2) with a portable table fallback.
@@ -33,6 +34,10 @@ let package = Package(
         .executableTarget(
             name: "EventLogBench", dependencies: ["EventLog", "EventSourcing", "OrderExample"],
             path: "Benchmarks/EventLogBench", swiftSettings: strictSettings),
+        // Simulated power loss and process crashes at random I/O calls, checked against a model.
+        .executableTarget(
+            name: "EventLogCrashTest", dependencies: ["EventLog", "EventSourcing"],
+            path: "Sources/eventlog-crashtest", swiftSettings: strictSettings),
         .testTarget(
             name: "EventSourcingTests", dependencies: ["EventSourcing", "EventStoreConformance", "OrderExample"],
             swiftSettings: strictSettings),

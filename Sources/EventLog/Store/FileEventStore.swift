@@ -87,6 +87,12 @@ public final class FileEventStore: Sendable {
         return try translatingSystemErrors {
             let manifestPath = directory + "/" + StoreManifest.fileName
             if !options.readOnly && options.createIfMissing { try fileSystem.makeDirectories(directory) }
+            if !options.readOnly, fileSystem.exists(directory) {
+                // The folder's own entry may be what a killed process created and
+                // never synced: make it durable before acknowledging anything in it.
+                let parent = (directory as NSString).deletingLastPathComponent
+                try fileSystem.syncDirectory(parent.isEmpty ? "." : parent)
+            }
             guard fileSystem.exists(directory) else {
                 throw EventStoreError.incompatibleStore(path: directory, reason: "the folder does not exist")
             }
