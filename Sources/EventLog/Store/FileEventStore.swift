@@ -212,36 +212,7 @@ public final class FileEventStore: Sendable {
 
     /// Checks every limit before the call reaches the writer; returns the event count.
     static func validate(_ parts: [StreamAppend]) throws(EventStoreError) -> Int {
-        guard !parts.isEmpty else { throw .emptyAppend }
-        var eventCount = 0
-        var totalBytes = 0
-        for part in parts {
-            guard !part.events.isEmpty else { throw .emptyAppend }
-            for event in part.events {
-                try event.validate()
-                totalBytes += event.payloadBytes
-            }
-            eventCount += part.events.count
-        }
-        if eventCount > Limits.appendMaxEvents {
-            throw .limitExceeded(.tooManyEvents(count: eventCount, limit: Limits.appendMaxEvents))
-        }
-        if totalBytes > Limits.appendMaxBytes {
-            throw .limitExceeded(.appendTooLarge(sizeBytes: totalBytes, limitBytes: Limits.appendMaxBytes))
-        }
-        if parts.count > 1 {
-            var streams = Set<StreamName>()
-            for part in parts where !streams.insert(part.stream).inserted {
-                throw .invalidArgument("stream '\(part.stream)' appears twice in one multi-stream append; merge its events into one part")
-            }
-        }
-        if eventCount > 1 {
-            var ids = Set<UUID>()
-            for part in parts {
-                for event in part.events where !ids.insert(event.id).inserted { throw .duplicateEventID(event.id) }
-            }
-        }
-        return eventCount
+        try AppendValidation.validate(parts)
     }
 
     // MARK: Reading
@@ -323,7 +294,7 @@ public final class FileEventStore: Sendable {
 
     /// A negative count is a caller's mistake worth naming.
     private static func checkMaxCount(_ maxCount: Int) throws {
-        if maxCount < 0 { throw EventStoreError.invalidArgument("maxCount is \(maxCount); pass 0 or more") }
+        try AppendValidation.checkMaxCount(maxCount)
     }
 
     /// The first position whose event was appended at or after `timestamp`, or nil.

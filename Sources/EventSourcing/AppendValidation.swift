@@ -1,12 +1,14 @@
 // The input checks every append call passes before any expected version is
-// looked at, in the same order as the file engine makes them, so both stores
-// report the same error for the same bad call.
+// looked at: one implementation for every store, so all of them report the same
+// error for the same bad call.
 import Foundation
 
-enum AppendValidation {
+/// Input checks shared by every ``EventStore`` implementation.
+public enum AppendValidation {
     /// Checks limits, empty parts, a stream named twice and duplicate ids.
     /// - Returns: The call's event count.
-    static func validate(_ parts: [StreamAppend]) throws(EventStoreError) -> Int {
+    /// - Throws: the first ``EventStoreError`` the call breaks.
+    public static func validate(_ parts: [StreamAppend]) throws(EventStoreError) -> Int {
         guard !parts.isEmpty else { throw .emptyAppend }
         var eventCount = 0
         var totalBytes = 0
@@ -41,7 +43,7 @@ enum AppendValidation {
     }
 
     /// Reads take a count; a negative one is a caller's mistake worth naming.
-    static func checkMaxCount(_ maxCount: Int) throws(EventStoreError) {
+    public static func checkMaxCount(_ maxCount: Int) throws(EventStoreError) {
         if maxCount < 0 { throw .invalidArgument("maxCount is \(maxCount); pass 0 or more") }
     }
 }
