@@ -37,6 +37,9 @@ final class AllEventsPuller: EventPuller {
         nextPosition = position
     }
 
+    /// Events read from the log and not yet handed out: at most one batch.
+    var bufferedCount: Int { buffer.count - index }
+
     func next() async throws -> RecordedEvent? {
         while true {
             if index < buffer.count {
