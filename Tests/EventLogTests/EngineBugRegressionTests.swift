@@ -1,15 +1,12 @@
 // Engine bugs the simulated disk and the crash test found, each as the test that
-// failed before its fix (fixed in 361895d, "Fix engine bugs the simulated disk
-// found") and guards against its return; the last one is not fixed yet.
+// failed before its fix (361895d, and d22d666 for the last) and guards against
+// its return.
 import EventSourcing
 import Foundation
 import Synchronization
 import Testing
 
 @_spi(Testing) @testable import EventLog
-
-/// Set `EVENTLOG_REPRODUCE_ENGINE_BUGS=1` to run the tests of bugs not fixed yet.
-private let reproducing = ProcessInfo.processInfo.environment["EVENTLOG_REPRODUCE_ENGINE_BUGS"] != nil
 
 @Suite struct EngineBugRegressionTests {
     static let directory = "/data/store"
