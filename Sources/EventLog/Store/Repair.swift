@@ -73,6 +73,8 @@ extension FileEventStore {
             // Back up first, then cut.
             let backup = directory + "/repair-backup-\(Clock.wallMicroseconds())"
             try fileSystem.makeDirectory(backup)
+            // The backup's own entry must be durable before anything is cut.
+            try fileSystem.syncDirectory(directory)
             report.backupDirectory = backup
             var tail = [UInt8](repeating: 0, count: Int(size - cut))
             let read = try tail.withUnsafeMutableBytes { try fileSystem.read(file, into: $0, at: cut) }
