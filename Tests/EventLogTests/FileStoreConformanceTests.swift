@@ -29,4 +29,22 @@ func temporaryFileStore(segmentSizeBytes: Int = 64 * 1024) throws -> FileEventSt
             reference: { InMemoryEventStore() }, candidate: { try temporaryFileStore(segmentSizeBytes: 64 * 1024) })
         #expect(report.operationCount >= 3_000)
     }
+
+    /// Compaction every 250 operations (the in-memory store's model of it on the
+    /// reference) changes no answer: reads, versions and positions stay the same.
+    @Test(arguments: [5, 6, 7, 8] as [UInt64])
+    func compactionChangesNoAnswer(seed: UInt64) async throws {
+        let report = try await DifferentialRunner(seed: seed, operationCount: 3_000).run(
+            reference: { InMemoryEventStore() }, candidate: { try temporaryFileStore(segmentSizeBytes: 64 * 1024) },
+            maintenance: { store in
+                if let store = store as? FileEventStore {
+                    try await store.compact()
+                } else {
+                    (store as! InMemoryEventStore).compact()
+                }
+            })
+        #expect(report.maintenanceRuns == 12)
+        #expect(report.operationsByKind["hardDelete", default: 0] > 0)
+        #expect(report.operationsByKind["truncateStream", default: 0] > 0)
+    }
 }

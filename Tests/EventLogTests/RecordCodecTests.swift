@@ -136,14 +136,27 @@ import Testing
         }
     }
 
-    @Test func anotherFormatVersionIsRefused() throws {
+    /// Version 1 (before compacted segments) and any later version are refused.
+    @Test(arguments: [formatVersion - 1, formatVersion + 1])
+    func anotherFormatVersionIsRefused(version: UInt32) throws {
         var bytes = SegmentHeader(storeID: UUID(), segmentNumber: 1, firstPosition: 1).encoded()
         bytes.withUnsafeMutableBytes { raw in
-            raw.storeLE(UInt32(2), at: 8)
+            raw.storeLE(version, at: 8)
             raw.storeLE(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<60])), at: 60)
         }
         let error = #expect(throws: FormatError.self) { try bytes.withUnsafeBytes { try SegmentHeader.decode($0) } }
-        #expect(error?.reason.contains("version 2") == true)
+        #expect(error?.reason.contains("version \(version)") == true)
+    }
+
+    @Test func theCompactedFlagRoundTripsAndUnknownFlagsAreRefused() throws {
+        let header = SegmentHeader(storeID: UUID(), segmentNumber: 4, firstPosition: 77, isCompacted: true)
+        #expect(try header.encoded().withUnsafeBytes { try SegmentHeader.decode($0) } == header)
+        var bytes = header.encoded()
+        bytes.withUnsafeMutableBytes { raw in
+            raw.storeLE(UInt32(2), at: 48)
+            raw.storeLE(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<60])), at: 60)
+        }
+        #expect(throws: FormatError.self) { try bytes.withUnsafeBytes { try SegmentHeader.decode($0) } }
     }
 
     @Test func segmentFileNamesSortInLogOrder() {

@@ -6,7 +6,8 @@ import Foundation
 
 /// One record as the index knows it.
 struct IndexRecord: Equatable {
-    /// Offset of the record in its segment file.
+    /// Offset of the record in its segment file; 0 (inside the segment header, so
+    /// never a record's) marks a position that compaction removed.
     var offset: UInt32
     /// Index into the file's type names.
     var typeID: UInt16
@@ -14,6 +15,10 @@ struct IndexRecord: Equatable {
     var categoryID: UInt16
     /// The record's timestamp (only block-first timestamps are stored on disk).
     var timestampMicroseconds: Int64
+
+    /// Offset 0: a position compaction removed (only in a compacted segment's index).
+    static let removedOffset: UInt32 = 0
+    var isRemoved: Bool { offset == Self.removedOffset }
 }
 
 /// One stream event as the index knows it. Entries sort by hash, then version.
@@ -42,6 +47,8 @@ enum IndexLayout {
     /// Type or category ids at this value mean "not in the table" (more than 65,535 names).
     static let overflowID: UInt16 = .max
     static let flagPartial: UInt32 = 1
+    /// The index of a compacted segment: record entries may be removed positions.
+    static let flagCompacted: UInt32 = 2
 
     static func blockCount(_ entries: Int, per block: Int) -> Int { (entries + block - 1) / block }
 }
@@ -49,16 +56,17 @@ enum IndexLayout {
 /// The 128-byte header of an index file.
 ///
 ///     0  8B  magic "EVLOGIDX"
-///     8  u32 format version (1)
-///    12  u32 flags (bit 0: partial, a checkpoint of the active segment)
+///     8  u32 format version (2)
+///    12  u32 flags (bit 0: partial, a checkpoint of the active segment;
+///        bit 1: compacted, record entries may be removed positions)
 ///    16  16B store id
 ///    32  u64 segment first position
-///    40  u64 record count
+///    40  u64 record count: positions covered (last - first + 1), removed ones included
 ///    48  u64 records end offset in the segment
 ///    56  i64 first record's timestamp
 ///    64  i64 last record's timestamp
 ///    72  u32 records checksum (as in the segment footer)
-///    76  u32 stream entry count
+///    76  u32 stream entry count (records present; = record count unless compacted)
 ///    80  u32 Bloom filter bytes
 ///    84  u32 names bytes
 ///    88  u32 CRC32C of the directory section
@@ -67,7 +75,9 @@ enum IndexLayout {
 struct IndexHeader: Equatable {
     var storeID: UUID
     var isPartial: Bool
+    var isCompacted = false
     var firstPosition: UInt64
+    /// Positions covered, removed ones included: the record table's length.
     var recordCount: UInt64
     var recordsEnd: UInt64
     var firstTimestamp: Int64
@@ -93,7 +103,7 @@ struct IndexHeader: Equatable {
         bytes.withUnsafeMutableBytes { raw in
             raw.copyBytes(from: IndexLayout.magic)
             raw.storeLE(formatVersion, at: 8)
-            raw.storeLE(isPartial ? IndexLayout.flagPartial : 0, at: 12)
+            raw.storeLE((isPartial ? IndexLayout.flagPartial : 0) | (isCompacted ? IndexLayout.flagCompacted : 0), at: 12)
             withUnsafeBytes(of: storeID.uuid) { UnsafeMutableRawBufferPointer(rebasing: raw[16..<32]).copyMemory(from: $0) }
             raw.storeLE(firstPosition, at: 32)
             raw.storeLE(recordCount, at: 40)
@@ -121,12 +131,15 @@ struct IndexHeader: Equatable {
             throw FormatError(reason: "index format version \(version), this build reads version \(formatVersion)")
         }
         let flags = bytes.loadLE(UInt32.self, at: 12)
-        guard flags & ~IndexLayout.flagPartial == 0, bytes[92..<124].allSatisfy({ $0 == 0 }) else {
+        guard flags & ~(IndexLayout.flagPartial | IndexLayout.flagCompacted) == 0,
+            flags != IndexLayout.flagPartial | IndexLayout.flagCompacted, bytes[92..<124].allSatisfy({ $0 == 0 })
+        else {
             throw FormatError(reason: "index header has unknown flags or non-zero reserved bytes")
         }
         let header = IndexHeader(
             storeID: UUID(uuid: bytes.loadUnaligned(fromByteOffset: 16, as: uuid_t.self)),
             isPartial: flags & IndexLayout.flagPartial != 0,
+            isCompacted: flags & IndexLayout.flagCompacted != 0,
             firstPosition: bytes.loadLE(UInt64.self, at: 32),
             recordCount: bytes.loadLE(UInt64.self, at: 40),
             recordsEnd: bytes.loadLE(UInt64.self, at: 48),
@@ -139,7 +152,7 @@ struct IndexHeader: Equatable {
             directoryChecksum: bytes.loadLE(UInt32.self, at: 88))
         // Bound every count before any size derived from it is used.
         guard header.firstPosition >= 1, header.recordCount <= UInt64(UInt32.max),
-            UInt64(header.streamEntryCount) == header.recordCount,
+            header.isCompacted ? UInt64(header.streamEntryCount) <= header.recordCount : UInt64(header.streamEntryCount) == header.recordCount,
             header.bloomBytes >= 8, header.bloomBytes % 8 == 0, header.bloomBytes <= 1 << 30,
             header.namesBytes >= 8, header.namesBytes <= 1 << 30,
             header.recordsEnd >= UInt64(SegmentHeader.size), header.recordsEnd <= UInt64(UInt32.max)
@@ -262,11 +275,13 @@ enum IndexEncoder {
     /// Encodes an index of `records` (in position order) and `streamEntries`
     /// (sorted by hash, then version).
     static func encode(
-        storeID: UUID, firstPosition: UInt64, isPartial: Bool, recordsEnd: UInt64, recordsChecksum: UInt32,
+        storeID: UUID, firstPosition: UInt64, isPartial: Bool, isCompacted: Bool, recordsEnd: UInt64, recordsChecksum: UInt32,
         records: [IndexRecord], streamEntries: [IndexStreamEntry], distinctStreams: Int,
         typeNames: [String], categoryNames: [String]
     ) -> [UInt8] {
-        precondition(records.count == streamEntries.count, "one stream entry per record")
+        precondition(
+            isCompacted ? streamEntries.count <= records.count : records.count == streamEntries.count,
+            "one stream entry per record present")
         assert(zip(streamEntries, streamEntries.dropFirst()).allSatisfy { $0 < $1 }, "stream entries are sorted and unique")
         var bloom = BloomFilter(keyCount: distinctStreams)
         var previousHash: UInt64?
@@ -314,7 +329,8 @@ enum IndexEncoder {
             }
         }
         let header = IndexHeader(
-            storeID: storeID, isPartial: isPartial, firstPosition: firstPosition, recordCount: UInt64(records.count),
+            storeID: storeID, isPartial: isPartial, isCompacted: isCompacted, firstPosition: firstPosition,
+            recordCount: UInt64(records.count),
             recordsEnd: recordsEnd, firstTimestamp: records.first?.timestampMicroseconds ?? 0,
             lastTimestamp: records.last?.timestampMicroseconds ?? 0, recordsChecksum: recordsChecksum,
             streamEntryCount: UInt32(streamEntries.count), bloomBytes: UInt32(bloom.byteCount),

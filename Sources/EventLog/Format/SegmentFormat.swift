@@ -3,7 +3,9 @@
 import Foundation
 
 /// The on-disk format version written in every file header. Readers refuse any other.
-let formatVersion: UInt32 = 1
+/// (Version 2 added compacted segments: position gaps, their index holes, and the
+/// stream rules' count and age limits.)
+let formatVersion: UInt32 = 2
 
 /// Why a fixed-size structure failed to decode.
 struct FormatError: Error, CustomStringConvertible {
@@ -14,20 +16,25 @@ struct FormatError: Error, CustomStringConvertible {
 /// The 64-byte header at the start of every segment file.
 ///
 ///     0  8B  magic "EVLOGSEG"
-///     8  u32 format version (1)
+///     8  u32 format version (2)
 ///    12  u32 header size (64)
 ///    16  16B store id
 ///    32  u64 segment number (1, 2, 3, ...)
 ///    40  u64 first position
-///    48  12B reserved (0)
+///    48  u32 flags (bit 0: compacted, positions may skip)
+///    52  8B  reserved (0)
 ///    60  u32 CRC32C of bytes [0, 60)
 struct SegmentHeader: Equatable {
     static let size = 64
     static let magic: [UInt8] = Array("EVLOGSEG".utf8)
+    static let flagCompacted: UInt32 = 1
 
     var storeID: UUID
     var segmentNumber: UInt64
     var firstPosition: UInt64
+    /// Rewritten by compaction: records keep their positions, so positions may skip
+    /// (the removed events'), and every record is a whole append call's survivor.
+    var isCompacted = false
 
     func encoded() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Self.size)
@@ -38,6 +45,7 @@ struct SegmentHeader: Equatable {
             withUnsafeBytes(of: storeID.uuid) { UnsafeMutableRawBufferPointer(rebasing: raw[16..<32]).copyMemory(from: $0) }
             raw.storeLE(segmentNumber, at: 32)
             raw.storeLE(firstPosition, at: 40)
+            raw.storeLE(isCompacted ? Self.flagCompacted : 0, at: 48)
             raw.storeLE(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<60])), at: 60)
         }
         return bytes
@@ -53,13 +61,17 @@ struct SegmentHeader: Equatable {
         guard version == formatVersion else {
             throw FormatError(reason: "segment format version \(version), this build reads version \(formatVersion)")
         }
-        guard bytes.loadLE(UInt32.self, at: 12) == UInt32(size), bytes[48..<60].allSatisfy({ $0 == 0 }) else {
-            throw FormatError(reason: "segment header size or reserved bytes are wrong")
+        let flags = bytes.loadLE(UInt32.self, at: 48)
+        guard bytes.loadLE(UInt32.self, at: 12) == UInt32(size), flags & ~flagCompacted == 0,
+            bytes[52..<60].allSatisfy({ $0 == 0 })
+        else {
+            throw FormatError(reason: "segment header size, flags or reserved bytes are wrong")
         }
         let header = SegmentHeader(
             storeID: UUID(uuid: bytes.loadUnaligned(fromByteOffset: 16, as: uuid_t.self)),
             segmentNumber: bytes.loadLE(UInt64.self, at: 32),
-            firstPosition: bytes.loadLE(UInt64.self, at: 40))
+            firstPosition: bytes.loadLE(UInt64.self, at: 40),
+            isCompacted: flags & flagCompacted != 0)
         guard header.segmentNumber >= 1, header.firstPosition >= 1 else {
             throw FormatError(reason: "segment number or first position is 0")
         }
@@ -71,8 +83,9 @@ struct SegmentHeader: Equatable {
 /// the file ends with it.
 ///
 ///     0  8B  magic "EVLOGEND"
-///     8  u64 last position (first position - 1 when the segment is empty)
-///    16  u64 record count
+///     8  u64 last position (first position - 1 when the segment is empty; in a
+///        compacted segment, the last position it covers, which may have been removed)
+///    16  u64 record count (records present)
 ///    24  u64 records end offset (where this footer starts)
 ///    32  u32 records checksum: CRC32C over the CRC fields of all records, in order
 ///    36  24B reserved (0)
@@ -118,7 +131,7 @@ struct SegmentFooter: Equatable {
 /// the settings fixed at creation.
 ///
 ///     0  8B  magic "EVLOGSTR"
-///     8  u32 format version (1)
+///     8  u32 format version (2)
 ///    12  u32 reserved (0)
 ///    16  16B store id
 ///    32  u64 segment size in bytes

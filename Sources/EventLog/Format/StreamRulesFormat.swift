@@ -9,20 +9,51 @@ struct StreamRule: Equatable, Sendable {
     var truncateBefore: UInt64 = 1
     /// A tombstone: every event is hidden and the stream cannot be appended to.
     var isHardDeleted = false
+    /// Only the latest `maxCount` events are visible (0: no limit).
+    var maxCount: UInt64 = 0
+    /// Events older than this many microseconds are hidden (0: no limit).
+    var maxAgeMicroseconds: UInt64 = 0
+    /// A hard-deleted stream's version when it was deleted: its version for good,
+    /// even once compaction has removed every event.
+    var versionWhenDeleted: UInt64 = 0
 
-    func hides(version: UInt64) -> Bool { isHardDeleted || version < truncateBefore }
+    /// Whether the rule hides nothing (an entry that need not be kept).
+    var isEmpty: Bool { self == StreamRule() }
+
+    /// The lowest version visible while the stream's last version is `streamVersion`
+    /// (truncation and the count limit; the age limit is per event).
+    func lowestVisibleVersion(streamVersion: UInt64) -> UInt64 {
+        var lowest = truncateBefore
+        if maxCount > 0, streamVersion > maxCount { lowest = max(lowest, streamVersion - maxCount + 1) }
+        return lowest
+    }
+
+    /// Whether an event of age limit's concern is too old at `nowMicroseconds`.
+    func isTooOld(timestampMicroseconds: Int64, nowMicroseconds: Int64) -> Bool {
+        guard maxAgeMicroseconds > 0 else { return false }
+        return Int128(timestampMicroseconds) < Int128(nowMicroseconds) - Int128(maxAgeMicroseconds)
+    }
+
+    /// Whether the event at `version`, written at `timestampMicroseconds`, is hidden.
+    func hides(version: UInt64, timestampMicroseconds: Int64, streamVersion: UInt64, nowMicroseconds: Int64) -> Bool {
+        isHardDeleted || version < lowestVisibleVersion(streamVersion: streamVersion)
+            || isTooOld(timestampMicroseconds: timestampMicroseconds, nowMicroseconds: nowMicroseconds)
+    }
 }
 
 /// The `STREAMS` file.
 ///
 ///     0  8B  magic "EVLOGRUL"
-///     8  u32 format version (1)
+///     8  u32 format version (2)
 ///    12  u32 entry count
-///    16  entries: u16 name length, name (UTF-8), u64 truncate-before, u8 flags (bit 0: hard-deleted)
+///    16  entries: u16 name length, name (UTF-8), u64 truncate-before, u8 flags (bit 0: hard-deleted),
+///        u64 max count (0: none), u64 max age in microseconds (0: none), u64 version when hard-deleted
 ///   end  u32 CRC32C of everything before it
 enum StreamRulesFormat {
     static let magic: [UInt8] = Array("EVLOGRUL".utf8)
     static let fileName = "STREAMS"
+    /// An entry's bytes after its name: truncate-before, flags, max count, max age, version when deleted.
+    static let fixedEntryBytes = 8 + 1 + 8 + 8 + 8
 
     static func encode(_ rules: [StreamName: StreamRule]) -> [UInt8] {
         var bytes = magic
@@ -33,6 +64,9 @@ enum StreamRulesFormat {
             bytes.append(contentsOf: stream.rawValue.utf8)
             append(rule.truncateBefore, to: &bytes)
             bytes.append(rule.isHardDeleted ? 1 : 0)
+            append(rule.maxCount, to: &bytes)
+            append(rule.maxAgeMicroseconds, to: &bytes)
+            append(rule.versionWhenDeleted, to: &bytes)
         }
         append(CRC32C.checksum(bytes), to: &bytes)
         return bytes
@@ -55,7 +89,7 @@ enum StreamRulesFormat {
                 guard offset + 2 <= end else { throw FormatError(reason: "stream rules entry is cut short") }
                 let length = Int(raw.loadLE(UInt16.self, at: offset))
                 offset += 2
-                guard offset + length + 9 <= end else { throw FormatError(reason: "stream rules entry is cut short") }
+                guard offset + length + StreamRulesFormat.fixedEntryBytes <= end else { throw FormatError(reason: "stream rules entry is cut short") }
                 let nameBytes = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)])
                 guard isValidUTF8(nameBytes), let name = try? StreamName(String(decoding: nameBytes, as: UTF8.self)) else {
                     throw FormatError(reason: "stream rules entry has an invalid stream name")
@@ -66,9 +100,14 @@ enum StreamRulesFormat {
                 previous = name
                 let truncateBefore = raw.loadLE(UInt64.self, at: offset)
                 let flags = raw[offset + 8]
-                offset += 9
+                let maxCount = raw.loadLE(UInt64.self, at: offset + 9)
+                let maxAge = raw.loadLE(UInt64.self, at: offset + 17)
+                let versionWhenDeleted = raw.loadLE(UInt64.self, at: offset + 25)
+                offset += StreamRulesFormat.fixedEntryBytes
                 guard flags & ~1 == 0, truncateBefore >= 1 else { throw FormatError(reason: "stream rules entry has bad fields") }
-                rules[name] = StreamRule(truncateBefore: truncateBefore, isHardDeleted: flags & 1 != 0)
+                rules[name] = StreamRule(
+                    truncateBefore: truncateBefore, isHardDeleted: flags & 1 != 0, maxCount: maxCount, maxAgeMicroseconds: maxAge,
+                    versionWhenDeleted: versionWhenDeleted)
             }
             guard offset == end else { throw FormatError(reason: "stream rules file has trailing bytes") }
             return rules

@@ -217,7 +217,8 @@ final class FileIndex: @unchecked Sendable {
                 let records = bytes.withUnsafeBytes { IndexEntries.records($0) }
                 for index in max(first, range.lowerBound)..<min(first + count, range.upperBound) {
                     var record = records[index - first]
-                    guard UInt64(record.offset) >= UInt64(SegmentHeader.size), UInt64(record.offset) < header.recordsEnd else {
+                    let isValidOffset = UInt64(record.offset) >= UInt64(SegmentHeader.size) && UInt64(record.offset) < header.recordsEnd
+                    guard isValidOffset || (record.isRemoved && header.isCompacted) else {
                         throw EventStoreError.corrupted(file: path, offset: UInt64(header.recordsStart), reason: "index record offset out of range")
                     }
                     record.timestampMicroseconds = directory.recordBlocks[block].firstTimestamp
@@ -237,7 +238,7 @@ final class FileIndex: @unchecked Sendable {
         if matcher.matchesNothing || start >= Int(header.recordCount) { return [] }
         let records = try records(start..<Int(header.recordCount))
         var result: [Int] = []
-        for (offset, record) in records.enumerated() where matcher.matches(record) { result.append(start + offset) }
+        for (offset, record) in records.enumerated() where !record.isRemoved && matcher.matches(record) { result.append(start + offset) }
         return result
     }
 
@@ -245,7 +246,7 @@ final class FileIndex: @unchecked Sendable {
         let (names, blocks) = try withDirectory { _, directory in (directory.categoryNames, directory.streamBlocks.count) }
         var streams: [UInt64: (count: UInt64, last: IndexStreamEntry)] = [:]
         var categories: [String: UInt64] = [:]
-        for record in try records(0..<Int(header.recordCount)) {
+        for record in try records(0..<Int(header.recordCount)) where !record.isRemoved {
             let name = Int(record.categoryID) < names.count ? names[Int(record.categoryID)] : "(other)"
             categories[name, default: 0] += 1
         }

@@ -46,18 +46,28 @@ struct LogReader: Sendable {
         // writer still sees them when it recognises a retried append).
         var version = version
         var lowest: UInt64 = 1
+        var ageRule: StreamRule?
         if !includingHidden, let rule = shared.rules.rule(for: stream) {
             if rule.isHardDeleted { return events }
-            lowest = rule.truncateBefore
+            let streamVersion = rule.maxCount > 0 ? try streamHead(stream)?.version ?? 0 : 0
+            lowest = rule.lowestVisibleVersion(streamVersion: streamVersion)
+            if rule.maxAgeMicroseconds > 0 { ageRule = rule }
             if direction == .forward { version = max(version, lowest) }
         }
+        let now = Clock.wallMicroseconds()
         var scanner = RecordScanner(fileSystem: fileSystem, capacity: 64 * 1024)
         try forEachStreamLocation(stream, from: version, direction: direction) { location in
             if location.version < lowest { return true }
-            let event = try read(location, scanner: &scanner) { view -> RecordedEvent? in
-                view.belongs(to: stream) ? view.event() : nil
+            let found = try read(location, scanner: &scanner) { view -> StreamRecord in
+                guard view.belongs(to: stream) else { return .otherStream }
+                if let ageRule, ageRule.isTooOld(timestampMicroseconds: view.timestampMicroseconds, nowMicroseconds: now) {
+                    return .hidden
+                }
+                return .event(view.event())
             }
-            guard let event else { return true }  // another stream with the same hash
+            // Timestamps never decrease with version: going backward, every older event is too old as well.
+            if case .hidden = found { return direction == .forward }
+            guard case .event(let event) = found else { return true }  // another stream with the same hash
             if let previous = events.last {
                 let expected = direction == .forward ? previous.version.rawValue + 1 : previous.version.rawValue - 1
                 guard event.version.rawValue == expected else {
@@ -72,7 +82,16 @@ struct LogReader: Sendable {
         return events
     }
 
-    /// The stream's last visible version and event id, or nil if it has no events.
+    /// What a stream read finds at an index entry.
+    private enum StreamRecord {
+        case event(RecordedEvent)
+        /// Hidden by the stream's age limit.
+        case hidden
+        /// Another stream whose name has the same hash.
+        case otherStream
+    }
+
+    /// The stream's last version and event id (hidden events included), or nil if it has no events.
     func streamHead(_ stream: StreamName) throws -> StreamHead? {
         var head: StreamHead?
         var scanner = RecordScanner(fileSystem: fileSystem, capacity: 64 * 1024)
@@ -164,6 +183,9 @@ struct LogReader: Sendable {
         var remaining = maxCount
         var scanner = RecordScanner(fileSystem: fileSystem)
         let rules = shared.rules.isEmpty ? nil : shared.rules.all
+        let now = Clock.wallMicroseconds()
+        // Stream versions for count limits, looked up once per stream and read.
+        var streamVersions: [StreamName: UInt64] = [:]
         // Names are decoded only when a filter or a stream rule needs them.
         let needsNames = rules != nil || filter != .all
         try withoutActuallyEscaping(body) { body in
@@ -173,7 +195,23 @@ struct LogReader: Sendable {
                 if !filter.streams.isEmpty && !filter.streams.contains(stream) { return true }
                 if !filter.categories.isEmpty && !filter.categories.contains(stream.category) { return true }
                 if !filter.eventTypes.isEmpty && !filter.eventTypes.contains(view.type) { return true }
-                if let rules, let rule = rules[stream], rule.hides(version: view.version) { return true }
+                if let rules, let rule = rules[stream] {
+                    var streamVersion: UInt64 = 0
+                    if rule.maxCount > 0 {
+                        if let known = streamVersions[stream] {
+                            streamVersion = known
+                        } else {
+                            streamVersion = try streamHead(stream)?.version ?? 0
+                            streamVersions[stream] = streamVersion
+                        }
+                    }
+                    if rule.hides(
+                        version: view.version, timestampMicroseconds: view.timestampMicroseconds, streamVersion: streamVersion,
+                        nowMicroseconds: now)
+                    {
+                        return true
+                    }
+                }
             }
             remaining -= 1
             return try body(view) && remaining > 0
@@ -189,10 +227,11 @@ struct LogReader: Sendable {
                         if try !readRecords(records, of: part, scanner: &scanner, deliver) { return }
                     }
                 } else {
-                    let startOffset = try part.offsets(for: [part.startRecord])[0]
+                    guard let startOffset = try part.firstPresentOffset(from: part.startRecord) else { continue }
                     var failure: (any Error)?
                     let stop = try scanner.scan(
-                        part.segment.file, from: UInt64(startOffset), to: part.recordsEnd, firstPosition: part.startPosition
+                        part.segment.file, from: UInt64(startOffset), to: part.recordsEnd, firstPosition: part.startPosition,
+                        allowingGaps: part.segment.isCompacted
                     ) { view, _ in
                         do { return try deliver(view) } catch { failure = error; return false }
                     }
@@ -220,7 +259,7 @@ struct LogReader: Sendable {
         _ records: [Int], of part: ReadAllPlan.Part, scanner: inout RecordScanner, _ deliver: (RecordView) throws -> Bool
     ) throws -> Bool {
         let offsets = try part.offsets(for: records)
-        for (record, offset) in zip(records, offsets) {
+        for (record, offset) in zip(records, offsets) where offset != IndexRecord.removedOffset || !part.segment.isCompacted {
             let location = RecordLocation(
                 segment: part.segment, offset: UInt64(offset), recordsEnd: part.recordsEnd,
                 position: part.segment.firstPosition + UInt64(record), version: 0)
@@ -236,11 +275,11 @@ struct LogReader: Sendable {
         for part in plan.parts {
             if let last = part.lastTimestamp, last < timestamp { continue }
             let start = try part.timeSearchStart(timestamp)
-            let offset = try part.offsets(for: [start])[0]
+            guard let offset = try part.firstPresentOffset(from: start) else { continue }
             var found: UInt64?
             _ = try scanner.scan(
                 part.segment.file, from: UInt64(offset), to: part.recordsEnd,
-                firstPosition: part.segment.firstPosition + UInt64(start)
+                firstPosition: part.segment.firstPosition + UInt64(start), allowingGaps: part.segment.isCompacted
             ) { view, _ in
                 if view.timestampMicroseconds >= timestamp { found = view.position }
                 return found == nil
@@ -279,7 +318,7 @@ struct ReadAllPlan {
         ) throws -> R {
             let answer = shared.state.withLock { state -> (R?, SealedIndex?) in
                 if let active = state.active, active.segment === segment { return (memory(active.index), nil) }
-                return (nil, state.sealed.last { $0.segment === segment }?.index)
+                return (nil, state.sealed.last { $0.segment === segment }?.index ?? segment.indexWhenSealed.withLock { $0 })
             }
             if let result = answer.0 { return result }
             guard let index = answer.1 else {
@@ -305,6 +344,18 @@ struct ReadAllPlan {
                 }
                 return offsets
             }
+        }
+
+        /// The offset of the first record present at or after record index `start`
+        /// (nil: none in this segment). Only a compacted segment has removed records.
+        func firstPresentOffset(from start: Int) throws -> UInt32? {
+            guard segment.isCompacted else { return try offsets(for: [start])[0] }
+            let chunk = IndexLayout.recordBlockEntries
+            for first in stride(from: start, to: recordCount, by: chunk) {
+                let offsets = try offsets(for: Array(first..<min(first + chunk, recordCount)))
+                if let offset = offsets.first(where: { $0 != IndexRecord.removedOffset }) { return offset }
+            }
+            return nil
         }
 
         /// Record indexes below `recordCount` that may pass `filter`, or nil for all.

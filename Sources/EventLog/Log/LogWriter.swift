@@ -55,6 +55,8 @@ final class LogWriter: @unchecked Sendable {
     // Shared with appenders, guarded by `queue`.
     private let queue = ConditionLock()
     private var pending: [PendingAppend] = []
+    /// Callers waiting for the active segment to be sealed (compaction).
+    private var sealRequests: [CheckedContinuation<Void, any Error>] = []
     private var isClosing = false
     private var failure: EventStoreError?
     private var exitContinuations: [CheckedContinuation<Void, Never>] = []
@@ -159,6 +161,32 @@ final class LogWriter: @unchecked Sendable {
         queue.unlock()
     }
 
+    /// Seals the active segment, if it holds any record, and starts a new one, after
+    /// the appends queued before this call: everything written so far is then in
+    /// sealed segments, which compaction may rewrite. Returns once the sealed
+    /// segment's index file is written too.
+    ///
+    /// - Throws: ``EventStoreError/closed`` or ``EventStoreError/writerFailed(reason:)``.
+    func sealActiveSegment() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            queue.lock()
+            if let failure {
+                queue.unlock()
+                continuation.resume(throwing: failure)
+                return
+            }
+            if isClosing {
+                queue.unlock()
+                continuation.resume(throwing: EventStoreError.closed)
+                return
+            }
+            sealRequests.append(continuation)
+            hasPending.store(true, ordering: .releasing)
+            if isWriterSleeping { queue.signal() }
+            queue.unlock()
+        }
+    }
+
     /// Appends queued and not yet taken by the writer thread (for tests).
     var pendingCount: Int { queue.withLock { pending.count } }
 
@@ -197,7 +225,7 @@ final class LogWriter: @unchecked Sendable {
         while true {
             spinForWork()
             queue.lock()
-            while pending.isEmpty && !isClosing {
+            while pending.isEmpty && sealRequests.isEmpty && !isClosing {
                 isWriterSleeping = true
                 defer { isWriterSleeping = false }
                 if let since = unsyncedSinceNanoseconds, case .batched(let delay) = configuration.durability {
@@ -210,6 +238,8 @@ final class LogWriter: @unchecked Sendable {
             }
             let stopping = pending.isEmpty && isClosing
             swap(&batch, &pending)
+            let seals = sealRequests
+            sealRequests = []
             hasPending.store(false, ordering: .relaxed)
             let failed = failure != nil
             queue.unlock()
@@ -220,6 +250,7 @@ final class LogWriter: @unchecked Sendable {
                 write(batch)
             }
             batch.removeAll(keepingCapacity: true)
+            if !seals.isEmpty { sealOnRequest(answering: seals) }
             if !failed { syncIfDue(force: stopping) }
             if stopping {
                 if failureReason == nil { writeCheckpoint() }
@@ -346,6 +377,25 @@ final class LogWriter: @unchecked Sendable {
         for segment in sealedInBatch { writeIndexFile(of: segment) }
     }
 
+    /// Seals the active segment for ``sealActiveSegment()`` and answers its callers.
+    private func sealOnRequest(answering callers: [CheckedContinuation<Void, any Error>]) {
+        if failureReason == nil, active.recordCount > 0 {
+            let sealed = active.segment
+            touched.removeAll(keepingCapacity: true)
+            touched.append(TouchedSegment(segment: sealed))
+            do {
+                try roll(nextFirstPosition: nextPosition)
+                publish(lastWritten: nextPosition - 1)
+                writeIndexFile(of: sealed)
+            } catch {
+                fail(error, resuming: [])
+            }
+        }
+        for caller in callers {
+            if let failure = failureReason { caller.resume(throwing: failure) } else { caller.resume() }
+        }
+    }
+
     private func publish(lastWritten: UInt64) {
         shared.state.withLock { state in
             for change in touched {
@@ -354,9 +404,11 @@ final class LogWriter: @unchecked Sendable {
                 }
                 for record in change.records { state.active!.index.append(record) }
                 if change.isSealed, let sealed = state.active {
+                    let index = SealedIndex(memory: sealed.index)
+                    sealed.segment.indexWhenSealed.withLock { $0 = index }
                     state.sealed.append(SealedEntry(
                         segment: sealed.segment, lastPosition: sealed.index.lastPosition, recordsEnd: sealed.index.recordsEnd,
-                        index: SealedIndex(memory: sealed.index)))
+                        index: index))
                     state.active = nil
                 }
             }
@@ -373,9 +425,9 @@ final class LogWriter: @unchecked Sendable {
         guard let index = shared.state.withLock({ state in
             state.sealed.last(where: { $0.segment === segment })?.index.memoryIndex
         }) else { return }
-        guard let written = try? IndexWriter.write(index, isPartial: false, configuration: configuration, cache: cache) else {
-            return
-        }
+        guard let written = try? IndexWriter.write(index, of: segment, isPartial: false, configuration: configuration, cache: cache)
+        else { return }
+        segment.indexWhenSealed.withLock { $0 = written }
         shared.state.withLock { state in
             if let position = state.sealed.lastIndex(where: { $0.segment === segment }) { state.sealed[position].index = written }
         }
@@ -385,7 +437,7 @@ final class LogWriter: @unchecked Sendable {
     /// it instead of scanning the segment.
     private func writeCheckpoint() {
         guard let index = shared.state.withLock({ $0.active?.index }), index.recordCount > 0 else { return }
-        _ = try? IndexWriter.write(index, isPartial: true, configuration: configuration, cache: cache)
+        _ = try? IndexWriter.write(index, of: active.segment, isPartial: true, configuration: configuration, cache: cache)
     }
 
     private func encode(_ plans: [PartPlan], timestamp: Int64) {
@@ -459,8 +511,11 @@ final class LogWriter: @unchecked Sendable {
         self.failure = failure
         let queued = pending
         pending = []
+        let seals = sealRequests
+        sealRequests = []
         queue.unlock()
         for append in batch + queued { append.continuation.resume(throwing: failure) }
+        for seal in seals { seal.resume(throwing: failure) }
     }
 
     // MARK: Deciding a call

@@ -7,8 +7,13 @@ import Foundation
 /// Where each record of a segment is, and each stream's events in it.
 struct MemoryIndex {
     let firstPosition: UInt64
-    /// Per record, in position order.
+    /// The index of a compacted segment: positions may have been removed.
+    let isCompacted: Bool
+    /// Per position, in order; in a compacted segment, removed positions are entries
+    /// with ``IndexRecord/isRemoved``.
     private(set) var records: [IndexRecord] = []
+    /// Records present (not removed).
+    private(set) var presentCount = 0
     /// Per stream hash: the stream's entries in this segment, ascending by version.
     private(set) var streams: [UInt64: [IndexStreamEntry]] = [:]
     private(set) var typeNames: [String] = []
@@ -20,11 +25,13 @@ struct MemoryIndex {
     /// Where the indexed records end in the segment file.
     private(set) var recordsEnd: UInt64
 
-    init(firstPosition: UInt64, recordsEnd: UInt64 = UInt64(SegmentHeader.size)) {
+    init(firstPosition: UInt64, recordsEnd: UInt64 = UInt64(SegmentHeader.size), isCompacted: Bool = false) {
         self.firstPosition = firstPosition
         self.recordsEnd = recordsEnd
+        self.isCompacted = isCompacted
     }
 
+    /// Positions covered, removed ones included.
     var recordCount: Int { records.count }
     var lastPosition: UInt64 { firstPosition + UInt64(records.count) - 1 }
 
@@ -34,6 +41,7 @@ struct MemoryIndex {
         category: String, timestampMicroseconds: Int64
     ) {
         let recordIndex = UInt32(records.count)
+        presentCount += 1
         records.append(IndexRecord(
             offset: UInt32(offset), typeID: id(of: type, in: &typeNames, ids: &typeIDs),
             categoryID: id(of: category, in: &categoryNames, ids: &categoryIDs),
@@ -44,12 +52,25 @@ struct MemoryIndex {
         recordsEnd = offset + UInt64(length)
     }
 
-    /// Adds a record written or read back.
+    /// Adds a record written or read back; in a compacted segment, the positions
+    /// skipped before it are marked removed.
     mutating func append(_ record: PendingRecord) {
+        if isCompacted { markRemoved(before: record.position, timestampMicroseconds: record.timestampMicroseconds) }
+        assert(record.position == firstPosition + UInt64(records.count), "positions are consecutive in an uncompacted segment")
         append(
             offset: record.offset, length: record.length, checksum: record.checksum, streamHash: record.streamHash,
             version: record.version, type: record.type, category: record.category,
             timestampMicroseconds: record.timestampMicroseconds)
+    }
+
+    /// Marks every position from the next one up to (not including) `position` as
+    /// removed by compaction. Their timestamp is the next record's (a bound that
+    /// keeps the time index ordered).
+    mutating func markRemoved(before position: UInt64, timestampMicroseconds: Int64) {
+        precondition(isCompacted, "only a compacted segment has removed positions")
+        while firstPosition + UInt64(records.count) < position {
+            records.append(IndexRecord(offset: IndexRecord.removedOffset, typeID: 0, categoryID: 0, timestampMicroseconds: timestampMicroseconds))
+        }
     }
 
     private func id(of name: String, in names: inout [String], ids: inout [String: UInt16]) -> UInt16 {
@@ -94,7 +115,7 @@ struct MemoryIndex {
         var streamCounts: [UInt64: (count: UInt64, last: IndexStreamEntry)] = [:]
         for (hash, entries) in streams { streamCounts[hash] = (UInt64(entries.count), entries[entries.count - 1]) }
         var categories: [String: UInt64] = [:]
-        for record in records {
+        for record in records where !record.isRemoved {
             let name = Int(record.categoryID) < categoryNames.count ? categoryNames[Int(record.categoryID)] : "(other)"
             categories[name, default: 0] += 1
         }
@@ -109,7 +130,7 @@ struct MemoryIndex {
         entries.reserveCapacity(records.count)
         for hash in streams.keys.sorted() { entries.append(contentsOf: streams[hash]!.sorted()) }
         return IndexEncoder.encode(
-            storeID: storeID, firstPosition: firstPosition, isPartial: isPartial, recordsEnd: recordsEnd,
+            storeID: storeID, firstPosition: firstPosition, isPartial: isPartial, isCompacted: isCompacted, recordsEnd: recordsEnd,
             recordsChecksum: recordsChecksum, records: records, streamEntries: entries, distinctStreams: streams.count,
             typeNames: typeNames, categoryNames: categoryNames)
     }
@@ -122,7 +143,7 @@ struct MemoryIndex {
         guard bytes.count == header.fileSize else { throw FormatError(reason: "index file size does not match its header") }
         let directoryBytes = UnsafeRawBufferPointer(rebasing: bytes[IndexLayout.headerSize..<header.streamsStart])
         let directory = try IndexDirectory.decode(directoryBytes, header: header)
-        var index = MemoryIndex(firstPosition: header.firstPosition, recordsEnd: header.recordsEnd)
+        var index = MemoryIndex(firstPosition: header.firstPosition, recordsEnd: header.recordsEnd, isCompacted: header.isCompacted)
         index.typeNames = directory.typeNames
         index.categoryNames = directory.categoryNames
         for (id, name) in directory.typeNames.enumerated() { index.typeIDs[name] = UInt16(id) }
@@ -133,6 +154,11 @@ struct MemoryIndex {
             let blockBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
             guard CRC32C.checksum(blockBytes) == entry.checksum else { throw FormatError(reason: "index record block \(block) checksum mismatch") }
             for var record in IndexEntries.records(blockBytes) {
+                if record.isRemoved {
+                    guard header.isCompacted else { throw FormatError(reason: "index record has offset 0 outside a compacted segment") }
+                } else {
+                    index.presentCount += 1
+                }
                 record.timestampMicroseconds = entry.firstTimestamp
                 index.records.append(record)
             }
@@ -143,13 +169,17 @@ struct MemoryIndex {
             let blockBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
             guard CRC32C.checksum(blockBytes) == entry.checksum else { throw FormatError(reason: "index stream block \(block) checksum mismatch") }
             for stream in IndexEntries.streamEntries(blockBytes) {
-                guard Int(stream.recordIndex) < index.records.count, index.records[Int(stream.recordIndex)].offset == stream.offset else {
+                guard Int(stream.recordIndex) < index.records.count, !index.records[Int(stream.recordIndex)].isRemoved,
+                    index.records[Int(stream.recordIndex)].offset == stream.offset
+                else {
                     throw FormatError(reason: "index entry disagrees with the record table")
                 }
                 index.streams[stream.hash, default: []].append(stream)
             }
         }
-        guard index.records.count == Int(header.recordCount) else { throw FormatError(reason: "index record count mismatch") }
+        guard index.records.count == Int(header.recordCount), index.presentCount == Int(header.streamEntryCount) else {
+            throw FormatError(reason: "index record count mismatch")
+        }
         // The header keeps the last timestamp exactly (the writer continues from it).
         if !index.records.isEmpty { index.records[index.records.count - 1].timestampMicroseconds = header.lastTimestamp }
         index.recordsChecksum = header.recordsChecksum
@@ -229,7 +259,7 @@ struct RecordFilterMatcher {
     func indexes(_ records: [IndexRecord], from start: Int) -> [Int] {
         if matchesNothing { return [] }
         var result: [Int] = []
-        for index in start..<records.count where matches(records[index]) { result.append(index) }
+        for index in start..<records.count where !records[index].isRemoved && matches(records[index]) { result.append(index) }
         return result
     }
 }

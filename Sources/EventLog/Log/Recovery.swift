@@ -97,7 +97,9 @@ enum Recovery {
             }
             // From here the segment owns the descriptor (it closes it when released).
             let opened = try openSegment(
-                Segment(file: file, number: header.segmentNumber, firstPosition: header.firstPosition, fileSystem: fileSystem),
+                Segment(
+                    file: file, number: header.segmentNumber, firstPosition: header.firstPosition,
+                    isCompacted: header.isCompacted, fileSystem: fileSystem),
                 isLast: isLast, configuration: configuration, cache: cache, readOnly: readOnly, report: &report)
             if !readOnly {
                 // What a killed writer left in the page cache looks like data on disk
@@ -169,11 +171,13 @@ enum Recovery {
                 throw EventStoreError.corrupted(file: file.path, offset: size - 64, reason: "footer's last position precedes the segment's first")
             }
             let rebuild = IndexWriter.rebuilder(segment: segment, configuration: configuration)
+            let positionsCovered = footer.lastPosition + 1 - header.firstPosition
             if let indexHeader = try? FileIndex.readHeader(path: indexPath, fileSystem: fileSystem),
-                !indexHeader.isPartial, indexHeader.storeID == configuration.storeID,
-                indexHeader.firstPosition == header.firstPosition, indexHeader.recordCount == footer.recordCount,
+                !indexHeader.isPartial, indexHeader.isCompacted == segment.isCompacted, indexHeader.storeID == configuration.storeID,
+                indexHeader.firstPosition == header.firstPosition, indexHeader.recordCount == positionsCovered,
+                UInt64(indexHeader.streamEntryCount) == footer.recordCount,
                 indexHeader.recordsEnd == footer.recordsEndOffset, indexHeader.recordsChecksum == footer.recordsChecksum,
-                footer.lastPosition + 1 - header.firstPosition == footer.recordCount
+                segment.isCompacted ? footer.recordCount <= positionsCovered : footer.recordCount == positionsCovered
             {
                 let index = FileIndex(path: indexPath, header: indexHeader, fileSystem: fileSystem, cache: cache)
                 if (try? index.loadDirectory()) != nil {
@@ -186,7 +190,9 @@ enum Recovery {
             let memoryIndex = try rebuild()
             report.rebuiltIndexes.append(indexPath)
             var sealedIndex = SealedIndex(memory: memoryIndex)
-            if !readOnly, let written = try? IndexWriter.write(memoryIndex, isPartial: false, configuration: configuration, cache: cache) {
+            if !readOnly,
+                let written = try? IndexWriter.write(memoryIndex, of: segment, isPartial: false, configuration: configuration, cache: cache)
+            {
                 sealedIndex = written
             }
             let entry = SealedEntry(
@@ -286,28 +292,38 @@ enum Recovery {
 /// Writes index files atomically, and rebuilds them from their segments.
 enum IndexWriter {
     /// Writes `index` as its segment's index file (temporary file, fsync, rename,
-    /// fsync of the folder) and returns it opened from disk.
+    /// fsync of the folder) and returns it opened from disk, rebuilt from `segment`
+    /// should the file prove damaged. (Not from `index` itself: keeping every sealed
+    /// segment's in-memory index for that would grow memory with the log.)
+    @discardableResult
     static func write(
-        _ index: MemoryIndex, isPartial: Bool, configuration: LogConfiguration, cache: IndexCache
+        _ index: MemoryIndex, of segment: Segment, isPartial: Bool, configuration: LogConfiguration, cache: IndexCache
     ) throws -> SealedIndex {
         let path = IndexFileName.path(directory: configuration.directory, firstPosition: index.firstPosition)
         let bytes = index.encoded(storeID: configuration.storeID, isPartial: isPartial)
         try configuration.fileSystem.writeAtomically(bytes, to: path, directory: configuration.directory)
         let header = try bytes.withUnsafeBytes { try IndexHeader.decode($0) }
         let file = FileIndex(path: path, header: header, fileSystem: configuration.fileSystem, cache: cache)
-        // A sealed segment's records never change: its rebuilt index is this one.
-        return SealedIndex(file: file, rebuild: { index })
+        return SealedIndex(file: file, rebuild: rebuilder(segment: segment, configuration: configuration))
     }
 
     /// Reads a sealed segment back (checking every record against its footer) into
-    /// a fresh in-memory index.
+    /// a fresh in-memory index. Holds the segment weakly: a segment keeps the index
+    /// it was sealed with (``Segment/indexWhenSealed``), and a strong reference back
+    /// would keep both, and the file descriptor, alive forever.
     static func rebuilder(segment: Segment, configuration: LogConfiguration) -> @Sendable () throws -> MemoryIndex {
-        { [segment] in
-            var index = MemoryIndex(firstPosition: segment.firstPosition)
-            _ = try SegmentReader.read(
+        { [weak segment] in
+            guard let segment else { throw EventStoreError.closed }
+            var index = MemoryIndex(firstPosition: segment.firstPosition, isCompacted: segment.isCompacted)
+            let reading = try SegmentReader.read(
                 segment.file, fileSystem: configuration.fileSystem, storeID: configuration.storeID,
                 expectedFirstPosition: segment.firstPosition
             ) { index.append($0) }
+            if segment.isCompacted {
+                // Positions removed after the last record present.
+                let timestamp = index.records.last?.timestampMicroseconds ?? 0
+                index.markRemoved(before: reading.lastPosition + 1, timestampMicroseconds: timestamp)
+            }
             return index
         }
     }

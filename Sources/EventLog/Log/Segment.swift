@@ -1,5 +1,6 @@
 // A segment file and the record scanner that walks it. Scanning is shared by
 // recovery, verify and sequential reads, so that all three apply the same rules.
+import Synchronization
 
 /// An open segment file. The descriptor closes when the last user lets go, so a
 /// reader that still holds a segment can finish its read after the store closed.
@@ -7,12 +8,19 @@ final class Segment: @unchecked Sendable {
     let file: OpenFile
     let number: UInt64
     let firstPosition: UInt64
+    /// Rewritten by compaction: record positions may skip (``SegmentHeader/isCompacted``).
+    let isCompacted: Bool
+    /// The index the writer gave this segment when it sealed it. A read planned while
+    /// the segment was active asks it, even after compaction replaced the segment
+    /// in the log (the read still holds this file, so it needs this file's index).
+    let indexWhenSealed = Mutex<SealedIndex?>(nil)
     private let fileSystem: any FileSystem
 
-    init(file: OpenFile, number: UInt64, firstPosition: UInt64, fileSystem: any FileSystem) {
+    init(file: OpenFile, number: UInt64, firstPosition: UInt64, isCompacted: Bool = false, fileSystem: any FileSystem) {
         self.file = file
         self.number = number
         self.firstPosition = firstPosition
+        self.isCompacted = isCompacted
         self.fileSystem = fileSystem
     }
 
@@ -61,9 +69,10 @@ struct RecordScanner: ~Copyable {
 
     /// Calls `body` with each valid record in `[start, end)` of `file`, in order,
     /// and its offset; `body` returns false to stop. When `firstPosition` is given,
-    /// records must carry consecutive positions from it.
+    /// records must carry consecutive positions from it, or, `allowingGaps` (a
+    /// compacted segment), increasing positions from it.
     mutating func scan(
-        _ file: OpenFile, from start: UInt64, to end: UInt64, firstPosition: UInt64?,
+        _ file: OpenFile, from start: UInt64, to end: UInt64, firstPosition: UInt64?, allowingGaps: Bool = false,
         _ body: (RecordView, UInt64) throws -> Bool
     ) throws -> ScanStop {
         var offset = start
@@ -78,12 +87,15 @@ struct RecordScanner: ~Copyable {
                 local = 0
             }
             let available = UnsafeRawBufferPointer(rebasing: buffer[local..<bufferCount])
-            switch RecordDecoder.decode(available, expectedPosition: expected) {
+            switch RecordDecoder.decode(available, expectedPosition: allowingGaps ? nil : expected) {
             case .record(let view):
+                if allowingGaps, let position = expected, view.position < position {
+                    return .invalid(offset: offset, reason: "record at position \(view.position), expected one after \(position - 1)")
+                }
                 let next = offset + UInt64(view.length)
                 if try !body(view, offset) { return .stopped(offset: next) }
                 offset = next
-                if let position = expected { expected = position + 1 }
+                if expected != nil { expected = view.position + 1 }
             case .endOfData:
                 return .endOfData(offset: offset)
             case .invalid(let reason):

@@ -22,7 +22,8 @@ struct SegmentReading {
     /// Where the records of complete append calls end.
     let committedEnd: UInt64
     let recordCount: UInt64
-    /// Last position of a complete call (`firstPosition - 1` when none).
+    /// Last position of a complete call (`firstPosition - 1` when none); for a sealed
+    /// segment, the footer's (in a compacted one, that position may have been removed).
     let lastPosition: UInt64
     /// CRC32C over the CRC fields of the complete calls' records (the footer's checksum).
     let recordsChecksum: UInt32
@@ -69,6 +70,9 @@ enum SegmentReader {
         }
 
         let footer = try readFooter(file, size: size, fileSystem: fileSystem)
+        if header.isCompacted && footer == nil {
+            throw EventStoreError.corrupted(file: name, offset: size, reason: "a compacted segment has no valid footer")
+        }
         let recordsEnd = footer?.recordsEndOffset ?? size
         var scanner = RecordScanner(fileSystem: fileSystem)
         var uncommitted: [PendingRecord] = []
@@ -79,12 +83,15 @@ enum SegmentReader {
         var committedChecksum = recordsChecksum
         var lastDecodedPosition = lastPosition
         var versionError: (UInt64, String)?
-        let stop = try scanner.scan(file, from: committedEnd, to: recordsEnd, firstPosition: lastPosition + 1) {
-            view, offset in
+        let stop = try scanner.scan(
+            file, from: committedEnd, to: recordsEnd, firstPosition: lastPosition + 1, allowingGaps: header.isCompacted
+        ) { view, offset in
             lastDecodedPosition = view.position
             withUnsafeBytes(of: view.checksum.littleEndian) { recordsChecksum = CRC32C.checksum($0, seed: recordsChecksum) }
             uncommitted.append(PendingRecord(view, at: offset))
-            if view.isLastOfCall {
+            // Compaction may have removed the last record of a call: in a compacted
+            // (always sealed) segment every record stands on its own.
+            if view.isLastOfCall || header.isCompacted {
                 for record in uncommitted {
                     do { try onRecord(record) } catch { versionError = (record.offset, String(describing: error)); return false }
                 }
@@ -103,16 +110,15 @@ enum SegmentReader {
             guard case .reachedEnd = stop, uncommitted.isEmpty else {
                 throw EventStoreError.corrupted(file: name, offset: stop.offset, reason: reason(of: stop))
             }
-            guard footer.recordCount == count, footer.lastPosition == lastPosition,
-                footer.recordsChecksum == committedChecksum
-            else {
+            let positionsAgree = header.isCompacted ? footer.lastPosition >= lastPosition : footer.lastPosition == lastPosition
+            guard footer.recordCount == count, positionsAgree, footer.recordsChecksum == committedChecksum else {
                 throw EventStoreError.corrupted(
                     file: name, offset: recordsEnd,
                     reason: "footer says \(footer.recordCount) records up to position \(footer.lastPosition), the segment holds \(count) up to \(lastPosition)")
             }
             return SegmentReading(
                 header: header, footer: footer, fileSizeBytes: size, committedEnd: committedEnd, recordCount: count,
-                lastPosition: lastPosition, recordsChecksum: committedChecksum, tail: .clean)
+                lastPosition: footer.lastPosition, recordsChecksum: committedChecksum, tail: .clean)
         }
 
         // Unsealed: everything after the last complete call is either a torn tail

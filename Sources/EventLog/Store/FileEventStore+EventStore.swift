@@ -72,6 +72,7 @@ extension FileEventStore: EventStore {
             try shared.rules.update(stream, directory: directory, fileSystem: configuration.fileSystem) { rule in
                 if hard {
                     rule.isHardDeleted = true
+                    rule.versionWhenDeleted = current
                 } else {
                     rule.truncateBefore = max(rule.truncateBefore, current + 1)
                 }

@@ -37,6 +37,8 @@ public final class FileEventStore: Sendable {
     private let lock: Mutex<OpenFile?>
     private let isClosed = Atomic<Bool>(false)
     let damagedSnapshots = Atomic<Int>(0)
+    /// One compaction at a time; `close` waits for it.
+    let compaction = CompactionGate()
 
     private init(
         directory: String, options: StoreOptions, configuration: LogConfiguration, shared: SharedLog,
@@ -224,6 +226,8 @@ public final class FileEventStore: Sendable {
     /// - Complexity: O(segments) index lookups (a Bloom filter skips most).
     public func version(of stream: StreamName) throws -> StreamVersion {
         try checkOpen()
+        // A hard-deleted stream's events may be compacted away; its version stays.
+        if let rule = shared.rules.rule(for: stream), rule.isHardDeleted { return StreamVersion(rule.versionWhenDeleted) }
         return try translatingSystemErrors { StreamVersion(try reader.streamHead(stream)?.version ?? 0) }
     }
 
@@ -342,6 +346,8 @@ public final class FileEventStore: Sendable {
             watcher = nil
         }
         shared.waiters.close()
+        // A compaction stops at its next segment; the lock must outlive it.
+        await compaction.waitUntilIdle()
         if let writer {
             await writer.close()
             if let file = lock.withLock({ file -> OpenFile? in defer { file = nil }; return file }) {
@@ -352,8 +358,11 @@ public final class FileEventStore: Sendable {
     }
 
     func checkOpen() throws {
-        if isClosed.load(ordering: .relaxed) { throw EventStoreError.closed }
+        if isClosedNow { throw EventStoreError.closed }
     }
+
+    /// Whether ``close()`` has been called.
+    var isClosedNow: Bool { isClosed.load(ordering: .relaxed) }
 }
 
 /// Runs `body`, turning a ``SystemError`` into ``EventStoreError/io(operation:path:errno:message:)``.

@@ -91,6 +91,9 @@ extension MemoryLog {
     /// (hidden ones too: truncation does not make a retry new): all equal is a
     /// retry, some equal a conflict, none equal nil.
     private func compareIDs(_ part: StreamAppend, after base: UInt64, in stream: MemoryStream) -> PartCheck? {
+        // Compaction removes a prefix of a stream: once the event after `base` is
+        // gone, nothing of a call that wrote it can be recognised.
+        if removedPositions.contains(stream.positions[Int(base)]) { return nil }
         let count = min(part.events.count, Int(stream.version - base))
         var matches = 0
         for index in 0..<count where event(at: stream.positions[Int(base) + index]).id == part.events[index].id {

@@ -193,6 +193,15 @@ public final class InMemoryEventStore: EventStore {
         }
     }
 
+    /// Forgets the events that stream rules hide, as the file store's compaction
+    /// does (each stream's last event is kept unless the stream is hard-deleted):
+    /// reads do not change, and a retry of a call whose events are gone is no
+    /// longer recognised. The model that differential tests compare compaction with.
+    /// - Complexity: O(hidden events).
+    public func compact() {
+        log.withLock { $0.compact() }
+    }
+
     /// Hides the events of `stream` below `version`.
     public func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws {
         try log.withLock { log throws(EventStoreError) in

@@ -29,6 +29,9 @@ struct MemoryLog {
     var events: [RecordedEvent] = []
     var streams: [StreamName: MemoryStream] = [:]
     var snapshots: [StreamName: Snapshot] = [:]
+    /// Positions of the events ``InMemoryEventStore/compact()`` removed: hidden
+    /// already, and no longer recognised by a retry.
+    var removedPositions: Set<UInt64> = []
     var waiters: [UInt64: MemoryWaiter] = [:]
     var nextWaiterID: UInt64 = 0
     var isClosed = false
@@ -102,8 +105,9 @@ struct MemoryLog {
         return result
     }
 
-    /// The first position appended at or after `microseconds`.
-    /// - Complexity: O(log events): timestamps are nondecreasing with position.
+    /// The first position appended at or after `microseconds`, hidden events
+    /// included, removed ones (``compact()``) not.
+    /// - Complexity: O(log events + removed events skipped): timestamps are nondecreasing with position.
     func firstPosition(atOrAfterMicroseconds microseconds: Int64) -> UInt64? {
         var low = 0
         var high = events.count
@@ -111,7 +115,23 @@ struct MemoryLog {
             let middle = (low + high) / 2
             if events[middle].timestampMicroseconds < microseconds { low = middle + 1 } else { high = middle }
         }
+        // Hidden events count (a reader starting there skips them), removed ones do not.
+        while low < events.count && removedPositions.contains(UInt64(low + 1)) { low += 1 }
         return low < events.count ? UInt64(low + 1) : nil
+    }
+
+    // MARK: Compaction
+
+    /// Removes every event hidden now, except each stream's last event unless the
+    /// stream is hard-deleted (it keeps the version), as the file store's compaction does.
+    mutating func compact() {
+        for stream in streams.values {
+            let removable = stream.isTombstoned ? stream.version : min(stream.visibleFromVersion - 1, stream.version)
+            for version in stride(from: 1, through: removable, by: 1)
+            where stream.isTombstoned || version != stream.version {
+                removedPositions.insert(stream.positions[Int(version - 1)])
+            }
+        }
     }
 
     // MARK: Waking subscribers

@@ -22,6 +22,8 @@ public struct DifferentialRunner: Sendable {
     public var operationCount: Int
     /// Operations between two full comparisons of everything readable.
     public var fullComparisonInterval: Int
+    /// Operations between two calls of the `maintenance` closure given to ``run(reference:candidate:maintenance:)``.
+    public var maintenanceInterval = 250
 
     /// A runner for `operationCount` operations chosen by `seed`.
     public init(seed: UInt64, operationCount: Int = 3_000, fullComparisonInterval: Int = 500) {
@@ -32,15 +34,26 @@ public struct DifferentialRunner: Sendable {
     }
 
     /// Runs the operations on a store from each factory, one operation at a time.
+    /// - Parameter maintenance: Called on both stores every ``maintenanceInterval``
+    ///   operations (e.g. compaction, which must not change any answer but may
+    ///   change which retries are recognised, the same way in both stores).
     /// - Returns: What the run exercised.
     /// - Throws: ``DifferentialDivergence`` at the first answer that differs;
-    ///   errors from the factories pass through.
-    public func run(reference makeReference: EventStoreFactory, candidate makeCandidate: EventStoreFactory) async throws -> DifferentialReport {
+    ///   errors from the factories and from `maintenance` pass through.
+    public func run(
+        reference makeReference: EventStoreFactory, candidate makeCandidate: EventStoreFactory,
+        maintenance: (@Sendable (any EventStore) async throws -> Void)? = nil
+    ) async throws -> DifferentialReport {
         let reference = try await makeReference()
         let candidate = try await makeCandidate()
         var generator = OperationGenerator(seed: seed)
         var report = DifferentialReport(seed: seed)
         for index in 0...operationCount {
+            if let maintenance, index > 0, index % maintenanceInterval == 0 {
+                try await maintenance(reference)
+                try await maintenance(candidate)
+                report.maintenanceRuns += 1
+            }
             let isFullComparison = index == operationCount || (index > 0 && index % fullComparisonInterval == 0)
             let operation = isFullComparison ? .readEverything(generator.streamNames) : generator.next(index: index)
             let expected = await operation.perform(on: reference)
@@ -70,6 +83,8 @@ public struct DifferentialReport: Sendable, CustomStringConvertible {
     public var outcomesByKind: [String: Int] = [:]
     /// The reference store's last position at the end.
     public var eventsWritten: UInt64 = 0
+    /// Times the maintenance closure ran (on both stores).
+    public var maintenanceRuns = 0
 
     init(seed: UInt64) { self.seed = seed }
 

@@ -1,0 +1,187 @@
+import EventSourcing
+import Foundation
+import Testing
+
+@testable import EventLog
+
+/// Everything a store answers, for comparing a store before and after compaction.
+struct StoreReadings: Equatable {
+    var all: [RecordedEvent]
+    var backward: [RecordedEvent]
+    var streams: [StreamName: [RecordedEvent]]
+    var streamsBackward: [StreamName: [RecordedEvent]]
+    var versions: [StreamName: StreamVersion]
+    var byCategory: [RecordedEvent]
+
+    init(_ store: FileEventStore, streams names: [StreamName]) throws {
+        all = try store.readAll()
+        backward = try store.readAll(from: .end, direction: .backward)
+        var streams: [StreamName: [RecordedEvent]] = [:]
+        var streamsBackward: [StreamName: [RecordedEvent]] = [:]
+        var versions: [StreamName: StreamVersion] = [:]
+        for name in names {
+            streams[name] = try store.readStream(name)
+            streamsBackward[name] = try store.readStream(name, from: .end, direction: .backward)
+            versions[name] = try store.version(of: name)
+        }
+        self.streams = streams
+        self.streamsBackward = streamsBackward
+        self.versions = versions
+        byCategory = try store.readAll(filter: EventFilter(categories: ["keep"]))
+    }
+}
+
+@Suite struct CompactionTests {
+    /// A store with `streams` streams of `perStream` events each, interleaved, on small segments.
+    func populatedStore(_ folder: TemporaryDirectory, streams: Int, perStream: Int, bytes: Int = 200) async throws
+        -> (FileEventStore, [StreamName])
+    {
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions(durability: .none))
+        let names = (0..<streams).map { try! StreamName(($0 % 3 == 0 ? "keep" : "drop") + "-\($0)") }
+        for round in 0..<perStream {
+            for name in names {
+                _ = try await store.append([event("E", round, bytes: bytes)], to: name, expectedVersion: .any)
+            }
+        }
+        return (store, names)
+    }
+
+    @Test func compactionRemovesHiddenEventsAndKeepsEveryReadAndPosition() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (store, names) = try await populatedStore(folder, streams: 12, perStream: 40)
+        for (index, name) in names.enumerated() where name.rawValue.hasPrefix("drop") {
+            switch index % 3 {
+            case 1: try await store.deleteStream(name, expectedVersion: .any, hard: true)
+            default: try await store.truncateStream(name, before: 30)
+            }
+        }
+        try await store.deleteStream(names[0], expectedVersion: .any, hard: false)
+        let before = try StoreReadings(store, streams: names)
+        let sizeBefore = try folderSize(folder.path)
+
+        let report = try await store.compact()
+        #expect(report.segmentsRewritten > 0)
+        #expect(report.eventsRemoved > 0)
+        #expect(report.bytesReclaimed > 0)
+        #expect(try StoreReadings(store, streams: names) == before)
+        #expect(try folderSize(folder.path) < sizeBefore)
+
+        // Appends continue after compaction, at the versions they would have had.
+        let soft = try await store.append([event()], to: names[0], expectedVersion: .exact(40))
+        #expect(soft.nextExpectedVersion == 41)
+        try await store.close()
+
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(reopened.openReport.rebuiltIndexes.isEmpty)
+        let after = try StoreReadings(reopened, streams: names)
+        #expect(after.all == before.all + [try reopened.readAll(from: .end, direction: .backward, maxCount: 1)[0]])
+        #expect(after.streams.filter { $0.key != names[0] } == before.streams.filter { $0.key != names[0] })
+        #expect(try FileEventStore.verify(directory: folder.path).isHealthy)
+        try await reopened.close()
+    }
+
+    @Test func compactingTwiceRemovesWhatBecameHiddenSinceAndNothingElse() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (store, names) = try await populatedStore(folder, streams: 6, perStream: 30)
+        try await store.truncateStream(names[1], before: 10)
+        let first = try await store.compact()
+        #expect(first.eventsRemoved == 9)
+        try await store.truncateStream(names[1], before: 20)
+        try await store.deleteStream(names[2], expectedVersion: .any, hard: true)
+        let before = try StoreReadings(store, streams: names)
+        let second = try await store.compact()
+        #expect(second.eventsRemoved == 10 + 30)
+        let afterSecond = try StoreReadings(store, streams: names)
+        #expect(afterSecond.all == before.all)
+        #expect(afterSecond.backward == before.backward)
+        #expect(afterSecond.streams == before.streams)
+        #expect(afterSecond.streamsBackward == before.streamsBackward)
+        #expect(afterSecond.versions == before.versions)
+        #expect(afterSecond.byCategory == before.byCategory)
+        let third = try await store.compact()
+        #expect(third.eventsRemoved == 0)
+        #expect(third.segmentsRewritten == 0)
+        try await store.close()
+        #expect(try FileEventStore.verify(directory: folder.path).isHealthy)
+    }
+
+    @Test func aDamagedCompactedIndexIsRebuiltFromTheCompactedSegment() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (store, names) = try await populatedStore(folder, streams: 6, perStream: 30)
+        try await store.deleteStream(names[1], expectedVersion: .any, hard: true)
+        try await store.compact()
+        let before = try StoreReadings(store, streams: names)
+        try await store.close()
+        try removeIndexFiles(folder.path)
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(!reopened.openReport.rebuiltIndexes.isEmpty)
+        #expect(try StoreReadings(reopened, streams: names) == before)
+        try await reopened.close()
+    }
+
+    @Test func aHardDeletedStreamsDataIsGoneFromEveryFileAfterCompaction() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        let marker = "SECRET-\(UUID().uuidString)"
+        let secret = try StreamName("customer-7")
+        for index in 0..<50 {
+            _ = try await store.append(
+                [EventData(type: "Noted", data: Data("{\"note\":\"\(marker)-\(index)\"}".utf8))], to: secret, expectedVersion: .any)
+            _ = try await store.append([event("Other", index, bytes: 300)], to: "other-1", expectedVersion: .any)
+        }
+        try await store.saveSnapshot(Snapshot(stream: secret, version: 50, schemaVersion: 1, state: Data("state \(marker)".utf8)))
+        #expect(try filesContaining(marker, in: folder.path).count > 0)
+        try await store.deleteStream(secret, expectedVersion: .any, hard: true)
+        try await store.compact()
+        #expect(try filesContaining(marker, in: folder.path) == [])
+        try await store.close()
+        #expect(try filesContaining(marker, in: folder.path) == [])
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(try reopened.readStream("other-1").count == 50)
+        try await reopened.close()
+    }
+
+    @Test func aCompactionOnAClosedOrReadOnlyStoreIsRefused() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (store, _) = try await populatedStore(folder, streams: 2, perStream: 2)
+        var readOnlyOptions = testOptions()
+        readOnlyOptions.readOnly = true
+        let reader = try FileEventStore.open(directory: folder.path, options: readOnlyOptions)
+        await #expect(throws: EventStoreError.readOnly(path: folder.path)) { try await reader.compact() }
+        try await store.close()
+        await #expect(throws: EventStoreError.closed) { try await store.compact() }
+    }
+}
+
+/// Total bytes of the files in a folder and its subfolders.
+func folderSize(_ path: String) throws -> UInt64 {
+    var total: UInt64 = 0
+    let enumerator = FileManager.default.enumerator(atPath: path)
+    while let name = enumerator?.nextObject() as? String {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path + "/" + name)
+        if attributes[.type] as? FileAttributeType == .typeRegular { total += (attributes[.size] as? UInt64) ?? 0 }
+    }
+    return total
+}
+
+/// The files under `path` whose bytes contain `marker`.
+func filesContaining(_ marker: String, in path: String) throws -> [String] {
+    let needle = Array(marker.utf8)
+    var found: [String] = []
+    let enumerator = FileManager.default.enumerator(atPath: path)
+    while let name = enumerator?.nextObject() as? String {
+        let full = path + "/" + name
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+        let bytes = try bytes(of: full)
+        if bytes.count >= needle.count, (0...(bytes.count - needle.count)).contains(where: { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }) {
+            found.append(name)
+        }
+    }
+    return found
+}
