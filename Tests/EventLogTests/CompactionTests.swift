@@ -158,6 +158,64 @@ struct StoreReadings: Equatable {
     }
 }
 
+/// Compaction while appenders, readers and a subscriber run (also run under
+/// ThreadSanitizer in CI, which selects suites named "Stress").
+@Suite struct CompactionStressTests {
+    @Test func appendsReadsAndASubscriptionRunningDuringCompactionSeeEveryReachableEventOnce() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (store, names) = try await CompactionTests().populatedStore(folder, streams: 9, perStream: 60)
+        for name in names where name.rawValue.hasPrefix("drop") {
+            try await store.deleteStream(name, expectedVersion: .any, hard: true)
+        }
+        let history = try store.readAll()
+        let historyEnd = try await store.lastPosition()
+        let appenders = 3
+        let perAppender = 80
+        let total = history.count + appenders * perAppender
+        let delivered = try await withThrowingTaskGroup(of: [RecordedEvent].self) { group in
+            group.addTask {
+                var events: [RecordedEvent] = []
+                for try await event in store.subscribeToAll(from: .start, filter: .all) {
+                    events.append(event)
+                    if events.count == total { break }
+                }
+                return events
+            }
+            for appender in 0..<appenders {
+                group.addTask {
+                    for n in 0..<perAppender {
+                        _ = try await store.append([event("Live", n, bytes: 200)], to: StreamName("live-\(appender)"))
+                    }
+                    return []
+                }
+            }
+            group.addTask {
+                // Readers see the history unchanged at every moment of the compactions.
+                for round in 0..<30 {
+                    let all = try store.readAll(maxCount: history.count)
+                    #expect(all == history, "read \(round)")
+                    #expect(try store.readStream(names[0]) == history.filter { $0.stream == names[0] })
+                    let backward = try store.readAll(from: historyEnd, direction: .backward)
+                    #expect(backward == history.reversed(), "backward read \(round)")
+                    await Task.yield()
+                }
+                return []
+            }
+            group.addTask {
+                for _ in 0..<3 { try await store.compact() }
+                return []
+            }
+            var delivered: [RecordedEvent] = []
+            for try await events in group where !events.isEmpty { delivered = events }
+            return delivered
+        }
+        #expect(delivered == (try store.readAll()), "every visible event once, in order")
+        #expect(delivered.count == total)
+        try await store.close()
+    }
+}
+
 /// Total bytes of the files in a folder and its subfolders.
 func folderSize(_ path: String) throws -> UInt64 {
     var total: UInt64 = 0

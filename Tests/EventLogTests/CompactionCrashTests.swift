@@ -1,0 +1,67 @@
+// A crash after every I/O call of a compaction, by power loss and by process
+// crash, on the simulated disk: the store reopens without repair, every read
+// answers as before the compaction (no reachable event lost, positions
+// unchanged), it verifies healthy, takes appends, and compacts again.
+import EventSourcing
+import Testing
+
+@_spi(Testing) @testable import EventLog
+
+@Suite struct CompactionCrashTests {
+    static let directory = "/data/store"
+
+    /// Six streams of 40 events on 64 KiB segments (several sealed segments), then
+    /// a hard delete, a truncation and a soft delete. Returns the open store.
+    static func prepare(_ fileSystem: SimulatedFileSystem) async throws -> (FileEventStore, [StreamName]) {
+        fileSystem.makeDurableDirectory("/data")
+        let store = try FileEventStore.open(directory: directory, options: testOptions(), simulatedFileSystem: fileSystem)
+        let names = try (0..<6).map { try StreamName(($0 % 3 == 0 ? "keep" : "drop") + "-\($0)") }
+        for round in 0..<40 {
+            for name in names { _ = try await store.append([event("E", round, bytes: 300)], to: name, expectedVersion: .any) }
+        }
+        try await store.deleteStream(names[1], expectedVersion: .any, hard: true)
+        try await store.truncateStream(names[2], before: 25)
+        try await store.deleteStream(names[4], expectedVersion: .any, hard: false)
+        return (store, names)
+    }
+
+    @Test(arguments: SimulatedFileSystem.CrashKind.allCases)
+    func aCrashAfterAnyIOCallOfACompactionLosesNothingReachable(kind: SimulatedFileSystem.CrashKind) async throws {
+        // The whole compaction once, to count its I/O calls and learn the answers.
+        let reference = SimulatedFileSystem(seed: 1)
+        let (store, names) = try await Self.prepare(reference)
+        let callsBefore = reference.ioCallCount
+        let report = try await store.compact()
+        let compactionCalls = reference.ioCallCount - callsBefore
+        #expect(report.segmentsRewritten >= 2, "\(report)")
+        #expect(compactionCalls >= 30, "\(compactionCalls) I/O calls")
+        try await store.close()
+
+        for crashAfter in 1...compactionCalls {
+            let fileSystem = SimulatedFileSystem(seed: UInt64(crashAfter))
+            let (store, _) = try await Self.prepare(fileSystem)
+            let expected = try StoreReadings(store, streams: names)
+            fileSystem.scheduleCrash(kind, afterIOCalls: crashAfter)
+            _ = try? await store.compact()
+            fileSystem.crash(kind, unlessCrashesExceed: 0)
+            try? await store.close()
+            let context = "\(kind) after I/O call \(crashAfter) of \(compactionCalls)"
+
+            let recovered = try FileEventStore.open(directory: Self.directory, options: testOptions(), simulatedFileSystem: fileSystem)
+            #expect(try StoreReadings(recovered, streams: names) == expected, "\(context)")
+            // The soft-deleted stream continues at its next version.
+            let next = try await recovered.append([event()], to: names[4], expectedVersion: .exact(40))
+            #expect(next.nextExpectedVersion == 41, "\(context)")
+            let again = try await recovered.compact()
+            #expect(again.eventsRemoved <= report.eventsRemoved + 1, "\(context)")
+            try await recovered.close()
+            let verified = try FileEventStore.verify(directory: Self.directory, simulatedFileSystem: fileSystem)
+            #expect(verified.isHealthy, "\(context): \(verified.problems)")
+            let reopened = try FileEventStore.open(directory: Self.directory, options: testOptions(), simulatedFileSystem: fileSystem)
+            #expect(try reopened.readAll().dropLast() == expected.all[...], "\(context)")
+            try await reopened.close()
+            #expect(fileSystem.misuses.isEmpty, "\(context): \(fileSystem.misuses)")
+            if !fileSystem.misuses.isEmpty { return }
+        }
+    }
+}
