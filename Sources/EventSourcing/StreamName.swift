@@ -38,6 +38,7 @@ public struct StreamName: Hashable, Comparable, Sendable, CustomStringConvertibl
     public init(unchecked rawValue: String) { self.rawValue = rawValue }
 
     /// The part before the first `-` (the whole name when it has none).
+    /// - Complexity: O(*n*) in the name's length.
     public var category: String {
         if let dash = rawValue.firstIndex(of: "-") { return String(rawValue[..<dash]) }
         return rawValue
