@@ -160,6 +160,7 @@ public struct Snapshot: Sendable, Hashable {
 /// Iteration ends (returns nil) when the subscribing task is cancelled; it throws
 /// ``EventStoreError/closed`` when the store closes.
 public struct EventSubscription: AsyncSequence, Sendable {
+    /// Each element is one stored event, in position order.
     public typealias Element = RecordedEvent
 
     private let makePuller: @Sendable () -> any EventPuller
@@ -169,11 +170,19 @@ public struct EventSubscription: AsyncSequence, Sendable {
         self.makePuller = makePuller
     }
 
+    /// Starts an iteration with a puller of its own, so two loops over one
+    /// subscription each receive every event.
     public func makeAsyncIterator() -> Iterator { Iterator(puller: makePuller()) }
 
     /// Pulls the next event from the store.
     public struct Iterator: AsyncIteratorProtocol {
         let puller: any EventPuller
+        /// The next event the subscription delivers, suspending until one is
+        /// appended if the subscriber has caught up.
+        /// - Returns: The event, or nil once the iterating task is cancelled.
+        /// - Throws: ``EventStoreError/closed`` when the store closes, or the
+        ///   ``EventStoreError`` a failed read of the store reports (such as
+        ///   `corrupted` or `io` from a file store).
         public mutating func next() async throws -> RecordedEvent? { try await puller.next() }
     }
 }

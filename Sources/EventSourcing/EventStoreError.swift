@@ -49,6 +49,7 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
     /// An argument is out of range.
     case invalidArgument(String)
 
+    /// What went wrong and what to do about it, in one or two sentences for a person.
     public var description: String {
         switch self {
         case .invalidStreamName(let name, let reason):
@@ -92,5 +93,6 @@ public enum EventStoreError: Error, Sendable, Hashable, CustomStringConvertible 
 }
 
 extension EventStoreError: LocalizedError {
+    /// The same text as ``description``, so `localizedDescription` shows it too.
     public var errorDescription: String? { description }
 }

@@ -39,7 +39,12 @@ public struct EventData: Sendable, Hashable {
     public var payloadBytes: Int { data.count + metadata.count }
 
     /// Checks the type and size limits.
-    /// - Throws: ``EventStoreError/invalidEventType(_:reason:)`` or ``EventStoreError/limitExceeded(_:)``.
+    /// - Throws: ``EventStoreError/invalidEventType(_:reason:)`` for a type that is
+    ///   empty, longer than ``Limits/eventTypeMaxBytes`` or holds a control
+    ///   character; ``EventStoreError/limitExceeded(_:)`` with
+    ///   ``LimitViolation/eventTooLarge(eventID:sizeBytes:limitBytes:)`` when
+    ///   ``payloadBytes`` is over ``Limits/eventMaxBytes``.
+    /// - Complexity: O(*n*) in the length of `type`; the payload is not read.
     public func validate() throws(EventStoreError) {
         let typeBytes = type.utf8.count
         if typeBytes == 0 { throw .invalidEventType(type, reason: "it is empty") }
@@ -132,6 +137,7 @@ public struct AppendResult: Sendable, Hashable {
     }
 
     /// The version of the first event written.
+    /// - Parameter eventCount: How many events the append call wrote to this stream.
     public func firstVersion(eventCount: Int) -> StreamVersion {
         StreamVersion(nextExpectedVersion.rawValue - UInt64(eventCount) + 1)
     }

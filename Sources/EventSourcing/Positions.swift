@@ -6,15 +6,19 @@
 public struct StreamVersion: RawRepresentable, Hashable, Comparable, Sendable,
     ExpressibleByIntegerLiteral, CustomStringConvertible, Codable
 {
+    /// The version as a number: the count of events the stream had at that version.
     public var rawValue: UInt64
     /// Creates a version from its raw value.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     /// Creates a version from its raw value.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    /// Creates a version from an integer literal, such as `1` in `from: 1`.
     public init(integerLiteral value: UInt64) { self.rawValue = value }
     /// The version of a stream with no events.
     public static let none = StreamVersion(0)
+    /// Whether `a` is an earlier version than `b`.
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    /// The version as a decimal number, such as `3`.
     public var description: String { String(rawValue) }
 }
 
@@ -23,15 +27,19 @@ public struct StreamVersion: RawRepresentable, Hashable, Comparable, Sendable,
 public struct GlobalPosition: RawRepresentable, Hashable, Comparable, Sendable,
     ExpressibleByIntegerLiteral, CustomStringConvertible, Codable
 {
+    /// The position as a number: N for the Nth event ever appended, 0 for "none yet".
     public var rawValue: UInt64
     /// Creates a position from its raw value.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     /// Creates a position from its raw value.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    /// Creates a position from an integer literal, such as `1` in `from: 1`.
     public init(integerLiteral value: UInt64) { self.rawValue = value }
     /// The first position of every log.
     public static let start = GlobalPosition(1)
+    /// Whether `a` comes before `b` in the log.
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+    /// The position as a decimal number, such as `42`.
     public var description: String { String(rawValue) }
 }
 
@@ -47,6 +55,8 @@ public enum ExpectedVersion: Hashable, Sendable, CustomStringConvertible {
     /// The stream's version must be exactly this (0 is the same as `noStream`).
     case exact(StreamVersion)
 
+    /// The expectation as the CLI and error messages spell it: `any`, `no-stream`,
+    /// `exists`, or the version number.
     public var description: String {
         switch self {
         case .any: "any"

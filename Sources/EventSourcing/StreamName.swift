@@ -12,6 +12,7 @@ public struct StreamName: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Validates `rawValue` as a stream name.
     /// - Throws: ``EventStoreError/invalidStreamName(_:reason:)`` naming the rule broken.
+    /// - Complexity: O(*n*) in the name's length.
     public init(_ rawValue: String) throws(EventStoreError) {
         let byteCount = rawValue.utf8.count
         if byteCount == 0 {
@@ -37,18 +38,29 @@ public struct StreamName: Hashable, Comparable, Sendable, CustomStringConvertibl
     public init(unchecked rawValue: String) { self.rawValue = rawValue }
 
     /// The part before the first `-` (the whole name when it has none).
+    /// - Complexity: O(*n*) in the name's length.
     public var category: String {
         if let dash = rawValue.firstIndex(of: "-") { return String(rawValue[..<dash]) }
         return rawValue
     }
 
+    /// The name itself, such as `order-42`.
     public var description: String { rawValue }
+    /// Whether `a` sorts before `b` by the names' `String` order.
+    /// - Complexity: O(*n*), where *n* is the length of the shorter name.
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
+    /// Decodes a name from a single string value and validates it as
+    /// ``init(_:)`` does, so a decoded name is as trustworthy as a constructed one.
+    /// - Throws: A `DecodingError` if the value is not a string, or
+    ///   ``EventStoreError/invalidStreamName(_:reason:)`` if the string breaks a rule.
+    /// - Complexity: O(*n*) in the name's length.
     public init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         try self.init(raw)
     }
+    /// Encodes the name as a single string value.
+    /// - Throws: Whatever `encoder` throws; the name itself is always valid.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)

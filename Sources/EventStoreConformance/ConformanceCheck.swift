@@ -34,17 +34,27 @@ public struct ConformanceCheck: Sendable {
     /// How long a waiting step may take before it counts as a hang.
     public let timeLimit: Duration
 
-    /// A new, empty store.
+    /// A new, empty store from the suite's factory.
+    /// - Throws: The factory's error, wrapped so that
+    ///   ``ConformanceRule/check(_:timeLimit:)`` rethrows it as it is instead of
+    ///   reporting a broken rule.
     public func freshStore() async throws -> any EventStore {
         do { return try await makeStore() } catch { throw FactoryError(underlying: error) }
     }
 
     /// A failure of this rule.
+    /// - Parameters:
+    ///   - expected: What the protocol requires, in words.
+    ///   - actual: What the store did instead.
     public func failure(expected: String, actual: String) -> ConformanceFailure {
         ConformanceFailure(rule: rule, expected: expected, actual: actual)
     }
 
     /// Fails unless `condition` holds.
+    /// - Parameters:
+    ///   - expected: What the rule requires, in words (built only on failure).
+    ///   - actual: What happened instead (built only on failure).
+    /// - Throws: A ``ConformanceFailure`` of this rule if `condition` is false.
     public func expect(
         _ condition: Bool, _ expected: @autoclosure () -> String, actual: @autoclosure () -> String
     ) throws(ConformanceFailure) {
@@ -52,11 +62,16 @@ public struct ConformanceCheck: Sendable {
     }
 
     /// Fails unless `actual == expected`; `what` names the value compared.
+    /// - Throws: A ``ConformanceFailure`` of this rule naming `what` and both values.
     public func expectEqual<Value: Equatable>(_ actual: Value, _ expected: Value, _ what: String) throws(ConformanceFailure) {
         if actual != expected { throw failure(expected: "\(what) to be \(expected)", actual: "it was \(actual)") }
     }
 
     /// Fails unless `body` throws an ``EventStoreError`` that `expected` accepts.
+    /// - Parameter what: Names the call in the failure, such as "an append at 3".
+    /// - Throws: A ``ConformanceFailure`` of this rule if `body` returns, throws an
+    ///   ``EventStoreError`` that `expected` does not accept, or throws any other
+    ///   error; a ``ConformanceFailure`` `body` throws passes through.
     public func expectError<Value>(
         _ expected: ExpectedError, _ what: String, _ body: () async throws -> Value
     ) async throws(ConformanceFailure) {
@@ -80,6 +95,11 @@ public struct ConformanceCheck: Sendable {
     /// long before it, and nothing waits for it to pass. On a hang the body's
     /// task is cancelled and abandoned (a store that ignores cancellation would
     /// otherwise hang the suite).
+    /// - Parameter what: Names the step in the failure, such as "the subscription
+    ///   to deliver its history".
+    /// - Returns: What `body` returns.
+    /// - Throws: A ``ConformanceFailure`` of this rule when ``timeLimit`` passes
+    ///   first; otherwise what `body` throws.
     public func withinTimeLimit<Value: Sendable>(
         _ what: String, _ body: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {

@@ -19,12 +19,18 @@ public enum ConformanceSuite {
         + SubscriptionRules.all + SnapshotRules.all + DeletionRules.all + InputRules.all
 
     /// The rule called `name`, or nil.
+    /// - Complexity: O(rules).
     public static func rule(named name: String) -> ConformanceRule? {
         rules.first { $0.name == name }
     }
 
     /// Checks every rule in turn and returns the failures (empty: the store conforms).
-    /// - Throws: Only errors from `makeStore` itself.
+    /// - Parameters:
+    ///   - makeStore: Makes a new, empty store each time a rule asks for one.
+    ///   - timeLimit: How long a step that waits for a subscription may take
+    ///     before it counts as a hang.
+    /// - Throws: Only errors from `makeStore` itself, which end the run.
+    /// - Complexity: One run of every rule in ``rules``, one after another.
     public static func failures(
         of makeStore: @escaping EventStoreFactory, timeLimit: Duration = .seconds(10)
     ) async throws -> [ConformanceFailure] {

@@ -109,12 +109,20 @@ public struct Order: Aggregate, Equatable {
     // MARK: Commands: each checks the rules and returns the events, leaving `self` alone.
 
     /// Opens the order.
+    /// - Throws: ``OrderError/alreadyCreated`` unless the order is new.
     public func create(orderID: String, customerID: String) throws(OrderError) -> [OrderEvent] {
         guard status == .new else { throw .alreadyCreated }
         return [.created(OrderCreated(orderID: orderID, customerID: customerID))]
     }
 
     /// Adds `quantity` items of `sku` to an open order.
+    /// - Parameters:
+    ///   - unitPriceCents: The price of one, in cents of `currency`; it replaces
+    ///     the line's earlier price.
+    ///   - currency: ISO 4217 code.
+    /// - Throws: ``OrderError/notCreated`` for a new order,
+    ///   ``OrderError/wrongStatus(_:command:)`` unless it is open, and
+    ///   ``OrderError/invalidQuantity(_:)`` for a quantity below 1.
     public func addItem(sku: String, quantity: Int, unitPriceCents: Int, currency: String = "EUR") throws(OrderError) -> [OrderEvent] {
         try require(.open, for: "addItem")
         guard quantity > 0 else { throw .invalidQuantity(quantity) }
@@ -122,6 +130,9 @@ public struct Order: Aggregate, Equatable {
     }
 
     /// Removes every item of `sku` from an open order.
+    /// - Throws: ``OrderError/notCreated`` for a new order,
+    ///   ``OrderError/wrongStatus(_:command:)`` unless it is open, and
+    ///   ``OrderError/unknownItem(sku:)`` if it has no line for `sku`.
     public func removeItem(sku: String) throws(OrderError) -> [OrderEvent] {
         try require(.open, for: "removeItem")
         guard lines[sku] != nil else { throw .unknownItem(sku: sku) }
@@ -129,6 +140,10 @@ public struct Order: Aggregate, Equatable {
     }
 
     /// Pays the total of an open, non-empty order.
+    /// - Throws: ``OrderError/notCreated`` for a new order,
+    ///   ``OrderError/wrongStatus(_:command:)`` unless it is open, and
+    ///   ``OrderError/emptyOrder`` unless the total is above 0.
+    /// - Complexity: O(lines), for the total.
     public func pay() throws(OrderError) -> [OrderEvent] {
         try require(.open, for: "pay")
         guard totalCents > 0 else { throw .emptyOrder }
@@ -136,12 +151,18 @@ public struct Order: Aggregate, Equatable {
     }
 
     /// Ships a paid order.
+    /// - Parameter trackingCode: The carrier's tracking code.
+    /// - Throws: ``OrderError/notCreated`` for a new order, and
+    ///   ``OrderError/wrongStatus(_:command:)`` unless it is paid.
     public func ship(trackingCode: String) throws(OrderError) -> [OrderEvent] {
         try require(.paid, for: "ship")
         return [.shipped(OrderShipped(trackingCode: trackingCode))]
     }
 
     /// Cancels an order that has not shipped.
+    /// - Throws: ``OrderError/wrongStatus(_:command:)`` unless the order is open or
+    ///   paid; for a new order too, as `wrongStatus(.new, command: "cancel")`
+    ///   rather than ``OrderError/notCreated``.
     public func cancel(reason: String) throws(OrderError) -> [OrderEvent] {
         guard status == .open || status == .paid else { throw .wrongStatus(status, command: "cancel") }
         return [.cancelled(OrderCancelled(reason: reason))]

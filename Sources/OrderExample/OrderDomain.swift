@@ -32,7 +32,9 @@ public enum OrderDomain {
         try StreamName("shipment-\(orderID)")
     }
 
-    /// The order id of an order or shipment stream (`order-42` → `42`).
+    /// The order id of an order or shipment stream (`order-42` → `42`): the part
+    /// after the first `-`, empty if there is none.
+    /// - Complexity: O(*n*) in the stream name's length.
     public static func orderID(of stream: StreamName) -> String {
         String(stream.rawValue.drop { $0 != "-" }.dropFirst())
     }

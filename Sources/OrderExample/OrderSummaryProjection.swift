@@ -46,8 +46,11 @@ public struct OrderSummaryProjection: Projection {
     /// An empty read model.
     public init(name: String = "order-summary") { self.name = name }
 
-    /// Folds one order event into the summaries.
-    /// - Throws: ``DomainError`` for an event that does not decode as an ``OrderEvent``.
+    /// Folds one order event into the summaries; an event at or below
+    /// ``position`` is skipped.
+    /// - Throws: ``DomainError`` for an event that does not decode as an ``OrderEvent``
+    ///   (see ``EventTypeRegistry/decode(_:as:)``); the summaries are then unchanged.
+    /// - Complexity: O(the order's lines).
     public mutating func apply(_ event: RecordedEvent) throws {
         guard event.position > position else { return }
         let orderID = OrderDomain.orderID(of: event.stream)

@@ -71,6 +71,13 @@ public enum ShippingSaga {
     /// The saga as a process manager over `store`: on each `OrderPaid`, a
     /// `request` command on the order's Shipment, caused by the event (so the
     /// request carries the payment's correlation and causation ids).
+    ///
+    /// The reaction throws, and so stops the manager: a ``DomainError`` for an
+    /// `OrderPaid` that does not decode,
+    /// ``EventStoreError/invalidStreamName(_:reason:)`` for an order id too long
+    /// for a shipment stream, or what the shipments'
+    /// ``Repository/handle(_:context:_:)`` throws (a version conflict only after
+    /// 3 attempts).
     /// - Parameter commandIssued: Hears the order id of each command it issues
     ///   (for logging and tests), before the command runs.
     public static func make(

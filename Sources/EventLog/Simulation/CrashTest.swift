@@ -16,6 +16,7 @@ import Foundation
         /// Once the workload has finished.
         case atEnd
 
+        /// The crash point as the driver's report prints it, such as `after I/O call 12`.
         public var description: String {
             switch self {
             case .random: "random"
@@ -29,7 +30,11 @@ import Foundation
     public struct Scenario: Sendable, CustomStringConvertible {
         /// Decides everything not fixed below, and every crash's effects.
         public var seed: UInt64
+        /// The first crash's kind (nil: from the seed, a power loss three times in five).
+        /// A power loss is always paired with `.fsync` durability, since `.batched` and
+        /// `.none` do not promise to survive one.
         public var crashKind: SimulatedFileSystem.CrashKind?
+        /// Where the first crash falls (``CrashPoint/random`` by default).
         public var crashPoint: CrashPoint = .random
         /// Concurrent appending clients (1...4).
         public var appenders: Int?
@@ -69,6 +74,7 @@ import Foundation
             return scenario
         }
 
+        /// The seed and the fixed first crash, such as `seed 7, crash power loss at the end`.
         public var description: String {
             "seed \(seed), crash \(crashKind.map(\.description) ?? "of a random kind") \(crashPoint)"
         }
@@ -100,6 +106,8 @@ import Foundation
         /// Whether every check held.
         public var passed: Bool { problems.isEmpty }
 
+        /// A report for a person: the plan and each problem, then (if it failed) the
+        /// last 60 calls and the last 250 I/O log lines.
         public var description: String {
             var lines = ["plan: \(plan)"]
             lines += problems.map { "  problem: \($0)" }
@@ -109,12 +117,16 @@ import Foundation
         }
     }
 
-    /// A failed iteration of ``run(iterations:seed:firstIteration:progress:)``.
+    /// A failed iteration of ``run(iterations:seed:firstIteration:adjust:progress:)``.
     public struct Failure: Sendable, CustomStringConvertible {
+        /// The run's seed (not the iteration's: ``iterationSeed(_:iteration:)`` derives that).
         public var seed: UInt64
+        /// The failed iteration's number within the run.
         public var iteration: Int
+        /// What the failed iteration did and found.
         public var outcome: Outcome
 
+        /// The failure's report, beginning with the command that replays it.
         public var description: String {
             "iteration \(iteration) of seed \(seed) failed (replay: eventlog-crashtest --seed \(seed) --iteration \(iteration))\n\(outcome)"
         }
@@ -122,11 +134,17 @@ import Foundation
 
     /// What a run of many iterations did.
     public struct Summary: Sendable {
+        /// Iterations run, the failed one included.
         public var iterations = 0
+        /// Simulated crashes (power losses and process crashes) over all iterations.
         public var crashes = 0
+        /// Iterations whose first crash was a power loss rather than a process crash.
         public var powerLosses = 0
+        /// Acknowledged events checked after the last crash, over all iterations.
         public var acknowledgedEvents = 0
+        /// Append calls made, over all iterations.
         public var calls = 0
+        /// Iterations whose first crash fell during the workload rather than after it.
         public var crashesDuringWorkload = 0
         /// The first failure (the run stops at it).
         public var failure: Failure?
@@ -138,7 +156,16 @@ import Foundation
     }
 
     /// Runs iterations `firstIteration ..< firstIteration + iterations` of `seed`,
-    /// stopping at the first failure. `progress` is called after each iteration.
+    /// stopping at the first failure.
+    /// - Parameters:
+    ///   - iterations: How many iterations to run.
+    ///   - seed: The run's seed; each iteration's scenario is drawn from
+    ///     ``iterationSeed(_:iteration:)``, so one iteration replays on its own.
+    ///   - firstIteration: The number of the first iteration to run.
+    ///   - adjust: Fixes parts of each scenario before it runs (the rest stays drawn from its seed).
+    ///   - progress: Called after each passed iteration with its number and the summary so far.
+    /// - Returns: The summary; its ``Summary/failure`` is set if an iteration failed.
+    /// - Complexity: O(*n*) in `iterations`, each iteration a whole simulated workload.
     public static func run(
         iterations: Int, seed: UInt64, firstIteration: Int = 0, adjust: @Sendable (inout Scenario) -> Void = { _ in },
         progress: (@Sendable (Int, Summary) -> Void)? = nil
@@ -168,6 +195,8 @@ import Foundation
     static let parentDirectory = "/data"
 
     /// Runs one iteration: workload, crash, recovery and checks, append, crash, checks.
+    /// - Returns: What the iteration did; its ``Outcome/problems`` are empty if it passed.
+    ///   Failures are reported there, never thrown.
     public static func run(_ scenario: Scenario) async -> Outcome {
         var random = SimulationRandom(seed: scenario.seed)
         let plan = Plan(scenario, &random)

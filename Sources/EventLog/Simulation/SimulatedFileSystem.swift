@@ -34,13 +34,45 @@ import Synchronization
         /// The process is killed: everything it wrote stays in the page cache.
         case processCrash = "process crash"
 
+        /// The kind in words: `power loss` or `process crash`.
         public var description: String { rawValue }
     }
 
     /// The operations of the `FileSystem` seam, for fault injection and call counts.
     public enum Operation: String, Sendable, CaseIterable, Hashable, CustomStringConvertible {
-        case open, close, read, write, syncData, sync, syncDirectory, truncate, allocate, size, rename, remove
-        case makeDirectory, listDirectory, exists, lock
+        // One case per line, in the seam's order; `allCases` keeps that order.
+        /// Opening a file (`open`); counted only when it may create the file.
+        case open
+        /// Closing a descriptor (`close`).
+        case close
+        /// Reading at an offset (`pread`).
+        case read
+        /// Writing at an offset (`pwrite`).
+        case write
+        /// Making a file's data durable (`fdatasync`).
+        case syncData
+        /// Making a file's data and metadata durable (`fsync`).
+        case sync
+        /// Making a directory's entries durable (`fsync` on the directory).
+        case syncDirectory
+        /// Setting a file's size (`ftruncate`).
+        case truncate
+        /// Reserving a file's space (`posix_fallocate`).
+        case allocate
+        /// Reading a file's size (`fstat`).
+        case size
+        /// Renaming a file (`rename`).
+        case rename
+        /// Removing a file (`unlink`).
+        case remove
+        /// Creating a directory (`mkdir`).
+        case makeDirectory
+        /// Listing a directory's names (`readdir`).
+        case listDirectory
+        /// Checking that a path exists (`access`).
+        case exists
+        /// Taking the exclusive writer lock without waiting (`flock`).
+        case lock
 
         /// Whether a call can change the disk or what of it is durable, and so counts
         /// towards ``SimulatedFileSystem/ioCallCount``: not reads, sizes, listings,
@@ -53,6 +85,7 @@ import Synchronization
             }
         }
 
+        /// The operation's name, such as `syncData`.
         public var description: String { rawValue }
     }
 
@@ -78,6 +111,7 @@ import Synchronization
             self.pathContains = pathContains
         }
 
+        /// The fault in short, such as `write #3 EIO persistent on *segment*`.
         public var description: String {
             let name = errno == Errno.noSpace ? "ENOSPC" : errno == Errno.io ? "EIO" : "errno \(errno)"
             return "\(operation) #\(nthCall) \(name)\(persistent ? " persistent" : "")"

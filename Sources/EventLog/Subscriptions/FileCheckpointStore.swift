@@ -22,6 +22,8 @@ public final class FileCheckpointStore: CheckpointStore {
     }
 
     /// Checkpoints of `store`, in its folder's `checkpoints/`.
+    /// - Throws: ``EventStoreError/io(operation:path:errno:message:)`` if the folder
+    ///   cannot be created.
     public convenience init(store: FileEventStore) throws {
         try self.init(directory: store.directory + "/checkpoints")
     }
@@ -32,6 +34,13 @@ public final class FileCheckpointStore: CheckpointStore {
         try translatingSystemErrors { try fileSystem.makeDirectories(directory) }
     }
 
+    /// The checkpoint saved under `name`, read from its file.
+    /// - Returns: The saved position; nil if there is none, or if the file is damaged
+    ///   or belongs to another name (the subscriber then starts again from 1).
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` if `name` is empty or longer
+    ///   than 1,024 UTF-8 bytes; ``EventStoreError/io(operation:path:errno:message:)``
+    ///   if the file exists but cannot be read.
+    /// - Complexity: O(*n*) in the length of `name`: one small file is read.
     public func checkpoint(named name: String) async throws -> GlobalPosition? {
         let path = try self.path(of: name)
         guard fileSystem.exists(path) else { return nil }
@@ -39,6 +48,12 @@ public final class FileCheckpointStore: CheckpointStore {
         return bytes.withUnsafeBytes { CheckpointFormat.decode($0, name: name) }.map { GlobalPosition($0) }
     }
 
+    /// Saves `position` under `name`, replacing the previous checkpoint atomically:
+    /// once this returns, the new position survives a crash.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` if `name` is empty or longer
+    ///   than 1,024 UTF-8 bytes; ``EventStoreError/io(operation:path:errno:message:)``
+    ///   if writing, syncing or renaming the file fails.
+    /// - Complexity: O(*n*) in the length of `name`, plus two file syncs.
     public func saveCheckpoint(_ position: GlobalPosition, named name: String) async throws {
         let path = try self.path(of: name)
         try translatingSystemErrors {
@@ -46,6 +61,12 @@ public final class FileCheckpointStore: CheckpointStore {
         }
     }
 
+    /// Removes the checkpoint under `name`, durably, so a rebuild starts from
+    /// position 1; does nothing if there is none.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` if `name` is empty or longer
+    ///   than 1,024 UTF-8 bytes; ``EventStoreError/io(operation:path:errno:message:)``
+    ///   if removing the file or syncing the folder fails.
+    /// - Complexity: O(*n*) in the length of `name`, plus one folder sync.
     public func removeCheckpoint(named name: String) async throws {
         let path = try self.path(of: name)
         try translatingSystemErrors {

@@ -8,13 +8,25 @@ extension FileEventStore {
     /// Every event passing `filter` from `position` on: the history, then live
     /// events as they are acknowledged, in position order with no gap and no duplicate.
     ///
-    /// Iteration ends when the task is cancelled and throws ``EventStoreError/closed``
-    /// when the store closes.
+    /// Iteration ends when the task is cancelled. It throws ``EventStoreError/closed``
+    /// when the store closes, and the error of a failed read
+    /// (``EventStoreError/corrupted(file:offset:reason:)``,
+    /// ``EventStoreError/io(operation:path:errno:message:)``).
+    /// - Parameter position: Where delivery starts (0 counts as 1).
+    /// - Complexity: O(1) to create; nothing is read before the first pull.
+    ///   Iteration reads through ``readAll(from:direction:maxCount:filter:)`` in
+    ///   batches of 2,048 events, so a subscriber holds at most one batch.
     public func subscribeToAll(from position: GlobalPosition = .start, filter: EventFilter = .all) -> EventSubscription {
         EventSubscription { [self] in AllEventsPuller(store: self, from: max(position.rawValue, 1), filter: filter) }
     }
 
     /// Every event of `stream` from `version` on: the history, then live events.
+    ///
+    /// Iteration ends and throws as for ``subscribeToAll(from:filter:)``.
+    /// - Parameter version: Where delivery starts (0 counts as 1).
+    /// - Complexity: O(1) to create. Iteration reads through
+    ///   ``readStream(_:from:direction:maxCount:)``, the stream's indexes and
+    ///   never a log scan, in batches of 2,048 events.
     public func subscribe(to stream: StreamName, from version: StreamVersion = 1) -> EventSubscription {
         EventSubscription { [self] in StreamEventsPuller(store: self, stream: stream, from: max(version.rawValue, 1)) }
     }

@@ -31,7 +31,8 @@ extension Aggregate {
     /// Version 1.
     public static var snapshotSchemaVersion: Int { 1 }
 
-    /// The state after `events`.
+    /// The state after `events`, applied in order to a copy of `self`.
+    /// - Complexity: O(`events.count`) calls to ``apply(_:)``.
     public func applying(_ events: [Event]) -> Self {
         var state = self
         for event in events { state.apply(event) }

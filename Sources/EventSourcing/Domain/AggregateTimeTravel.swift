@@ -9,7 +9,11 @@ extension Repository {
     ///
     /// Replays from the stream's first visible event: snapshots record the latest
     /// state, not past ones. The version is that of the last event applied.
-    /// - Complexity: O(the stream's events up to `position`).
+    /// - Throws: The store's ``EventStoreError`` from reading the stream (such as
+    ///   ``EventStoreError/closed``); ``DomainError`` for an event that does not
+    ///   decode as `A.Event` (see ``EventTypeRegistry/decode(_:as:)``).
+    /// - Complexity: O(the stream's events up to `position`), read in batches of
+    ///   ``RepositoryOptions/readBatchSize``.
     public func load(_ stream: StreamName, through position: GlobalPosition) async throws -> LoadedAggregate<A> {
         var loaded = LoadedAggregate(stream: stream, state: A(), version: .none)
         try await applyEvents(to: &loaded, through: position)
@@ -17,6 +21,12 @@ extension Repository {
     }
 
     /// The aggregate as it was at `date`: only its events appended before `date`.
+    ///
+    /// The same as ``load(_:through:)`` at ``EventStore/position(before:)``.
+    /// - Throws: As ``load(_:through:)``, and the store's errors from finding
+    ///   the position.
+    /// - Complexity: O(the stream's events before `date`), plus the store's
+    ///   ``EventStore/firstPosition(atOrAfter:)``.
     public func load(_ stream: StreamName, asOf date: Date) async throws -> LoadedAggregate<A> {
         try await load(stream, through: try await store.position(before: date))
     }
@@ -25,6 +35,10 @@ extension Repository {
 extension EventStore {
     /// The last position appended before `date` (0 if none was): every event up
     /// to it was appended before `date`, every later one at or after it.
+    /// - Throws: The ``EventStoreError`` of ``lastPosition()`` or
+    ///   ``firstPosition(atOrAfter:)`` (such as ``EventStoreError/closed``).
+    /// - Complexity: One ``lastPosition()`` and one ``firstPosition(atOrAfter:)``
+    ///   call: whatever the store's time lookup costs.
     public func position(before date: Date) async throws -> GlobalPosition {
         // The last position first: an event appended between the two calls then
         // shows up as "at or after", never as a false "before".

@@ -20,7 +20,9 @@ public struct EventTypeRegistry: Sendable {
     /// The upcasters applied on decode.
     public private(set) var upcasters: UpcasterChain
 
-    /// An empty registry.
+    /// A registry with no payload types.
+    /// - Parameter upcasters: The upcasters to start with, in any order (see
+    ///   ``UpcasterChain/init(_:)``); two for one type and version trap.
     public init(upcasters: [Upcaster] = []) {
         self.upcasters = UpcasterChain(upcasters)
     }
@@ -34,22 +36,31 @@ public struct EventTypeRegistry: Sendable {
         types[type.eventType] = type
     }
 
-    /// Adds an upcaster to the chain.
+    /// Adds an upcaster to the chain. A second upcaster for the same type and
+    /// version is a programming error (trap).
     public mutating func add(_ upcaster: Upcaster) {
         upcasters.add(upcaster)
     }
 
-    /// The payload type registered under `eventType`.
+    /// The payload type registered under `eventType`, or nil if none is.
     public func payloadType(named eventType: String) -> (any EventPayload.Type)? { types[eventType] }
 
     /// Every registered event type name, sorted.
+    /// - Complexity: O(*n* log *n*) in the number of registered types.
     public var eventTypes: [String] { types.keys.sorted() }
 
     // MARK: Encoding
 
     /// An event to append carrying `payload` as JSON at its current schema version.
+    /// - Parameters:
+    ///   - payload: The payload; its type must be registered.
+    ///   - id: The event's id. A fresh one by default; derive it from the
+    ///     triggering event to make a retried reaction idempotent.
+    ///   - context: The correlation and causation ids to carry (nil: none).
     /// - Throws: ``DomainError/unknownEventType(_:position:)`` if the payload's type is
-    ///   not registered (it could not be read back), ``DomainError/unencodablePayload(eventType:reason:)``.
+    ///   not registered (it could not be read back), or
+    ///   ``DomainError/unencodablePayload(eventType:reason:)`` if encoding it throws.
+    /// - Complexity: O(the payload's JSON size).
     public func encode(_ payload: any EventPayload, id: UUID = EventID.make(), context: CommandContext? = nil) throws(DomainError) -> EventData {
         let payloadType = type(of: payload)
         guard let registered = types[payloadType.eventType], registered == payloadType else {
@@ -71,7 +82,16 @@ public struct EventTypeRegistry: Sendable {
     // MARK: Decoding
 
     /// The payload of `event`, upcast to its type's current schema version.
-    /// - Throws: ``DomainError`` naming the event's type and position.
+    /// - Throws: ``DomainError``, naming the event's type and position:
+    ///   ``DomainError/unknownEventType(_:position:)`` if no payload type is
+    ///   registered for it, ``DomainError/upcastFailed(eventType:fromSchemaVersion:reason:position:)``
+    ///   if an upcaster throws,
+    ///   ``DomainError/unsupportedSchemaVersion(eventType:stored:current:position:)``
+    ///   if no upcasters lead from the stored version to the current one (or the
+    ///   stored one is newer), and
+    ///   ``DomainError/undecodablePayload(eventType:reason:position:)`` if the
+    ///   JSON does not decode as the payload type.
+    /// - Complexity: O(the payload's size) per upcast step and for the decode.
     public func decode(_ event: RecordedEvent) throws(DomainError) -> any EventPayload {
         guard let payloadType = types[event.type] else { throw .unknownEventType(event.type, position: event.position) }
         let stored = EventMetadata.schemaVersion(in: event.metadata)
@@ -89,7 +109,10 @@ public struct EventTypeRegistry: Sendable {
     }
 
     /// `event` as an aggregate's event type.
-    /// - Throws: As ``decode(_:)``, and ``DomainError/eventNotHandled(eventType:aggregate:position:)``.
+    /// - Parameter eventType: The aggregate's event type, such as `Order.Event.self`.
+    /// - Throws: As ``decode(_:)``, and ``DomainError/eventNotHandled(eventType:aggregate:position:)``
+    ///   if `eventType` has no case for the payload.
+    /// - Complexity: As ``decode(_:)``.
     public func decode<Event: DomainEvent>(_ event: RecordedEvent, as eventType: Event.Type) throws(DomainError) -> Event {
         let payload = try decode(event)
         guard let typed = Event(payload: payload) else {

@@ -28,6 +28,12 @@ public struct ProcessManager: Sendable {
     private let react: @Sendable (RecordedEvent) async throws -> Void
 
     /// A process manager reacting to `filter`'s events on `store` with `react`.
+    /// - Parameters:
+    ///   - name: The name its checkpoint is stored under; unique per manager.
+    ///   - checkpoints: Where the checkpoint is kept.
+    ///   - filter: The events it reacts to (every event by default).
+    ///   - react: Handles one event, usually by running a command. An error it
+    ///     throws stops the manager, with the checkpoint before the event.
     public init(
         name: String, store: any EventStore, checkpoints: any CheckpointStore, filter: EventFilter = .all,
         react: @escaping @Sendable (RecordedEvent) async throws -> Void
@@ -41,6 +47,10 @@ public struct ProcessManager: Sendable {
     /// Reacts to the events after the checkpoint up to and including `position`
     /// (nil: the log's end when the call starts), then returns.
     /// - Returns: The checkpoint reached.
+    /// - Throws: What `react` throws, the ``EventStoreError`` of a read, or the
+    ///   checkpoint store's errors; the checkpoint stays at the last event handled.
+    /// - Complexity: As ``ProjectionRunner/catchUp(_:through:)``: O(events after
+    ///   the checkpoint up to `position`), matching or not.
     @discardableResult
     public func catchUp(through position: GlobalPosition? = nil) async throws -> GlobalPosition {
         var reactions = Reactions(name: name, filter: filter, react: react)
@@ -48,7 +58,11 @@ public struct ProcessManager: Sendable {
     }
 
     /// Reacts to the events after the checkpoint, then to each new one, until the
-    /// calling task is cancelled.
+    /// calling task is cancelled (then it returns).
+    /// - Throws: What `react` throws, ``EventStoreError/closed`` when the store
+    ///   closes (or another read error), or the checkpoint store's errors; the
+    ///   checkpoint stays at the last event handled.
+    /// - Complexity: O(events delivered); one checkpoint save per event.
     public func run() async throws {
         var reactions = Reactions(name: name, filter: filter, react: react)
         try await runner.run(&reactions)

@@ -15,8 +15,12 @@ public protocol Projection {
     /// The events it reads (every event by default).
     var filter: EventFilter { get }
     /// Folds one event into the read model.
+    /// - Throws: The read model's own errors. The runner stops and rethrows, with
+    ///   the checkpoint before `event`, so the event comes again after a restart.
     mutating func apply(_ event: RecordedEvent) async throws
     /// Forgets everything, before a rebuild from position 1.
+    /// - Throws: The read model's own errors; the rebuild then stops before the
+    ///   checkpoint is removed.
     mutating func reset() async throws
 }
 

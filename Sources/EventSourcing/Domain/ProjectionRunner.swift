@@ -18,6 +18,8 @@ public struct ProjectionRunner: Sendable {
     public let batchSize: Int
 
     /// A runner over `store`, keeping checkpoints in `checkpoints`.
+    /// - Parameter batchSize: Events per read during a catch-up, at least 1 (trap
+    ///   otherwise): bounds the memory a catch-up holds.
     public init(store: any EventStore, checkpoints: any CheckpointStore, batchSize: Int = 512) {
         precondition(batchSize >= 1, "a batch holds at least one event")
         self.store = store
@@ -28,7 +30,13 @@ public struct ProjectionRunner: Sendable {
     /// Applies the events after the projection's checkpoint, up to and including
     /// `position` (nil: the log's end when the call starts), then returns.
     /// - Returns: The checkpoint reached.
-    /// - Complexity: O(events read), in batches of ``batchSize``.
+    /// - Throws: The ``EventStoreError`` of a read (such as ``EventStoreError/closed``),
+    ///   the checkpoint store's errors, or what the projection's
+    ///   ``Projection/apply(_:)`` throws; the checkpoint stays at the last event
+    ///   applied.
+    /// - Complexity: O(events after the checkpoint up to `position`), matching the
+    ///   filter or not, read in batches of ``batchSize``; one checkpoint save per
+    ///   event applied.
     @discardableResult
     public func catchUp<P: Projection>(_ projection: inout P, through position: GlobalPosition? = nil) async throws -> GlobalPosition {
         let name = projection.name
@@ -51,6 +59,7 @@ public struct ProjectionRunner: Sendable {
     /// appended, until the calling task is cancelled (then it returns).
     /// - Throws: Errors of the store (``EventStoreError/closed``), the checkpoint
     ///   store or the projection; the checkpoint stays at the last event applied.
+    /// - Complexity: O(events delivered); one checkpoint save per event applied.
     public func run<P: Projection>(_ projection: inout P) async throws {
         let name = projection.name
         var checkpoint = try await checkpoints.checkpoint(named: name) ?? GlobalPosition(0)
@@ -63,7 +72,12 @@ public struct ProjectionRunner: Sendable {
         }
     }
 
-    /// Resets the projection, removes its checkpoint and catches up from position 1.
+    /// Resets the projection, removes its checkpoint and catches up from position 1
+    /// to `position` (nil: the log's end when the call starts).
+    /// - Returns: The checkpoint reached.
+    /// - Throws: What ``Projection/reset()`` throws (the checkpoint is then kept),
+    ///   the checkpoint store's errors, or any error of ``catchUp(_:through:)``.
+    /// - Complexity: As ``catchUp(_:through:)`` from position 1.
     @discardableResult
     public func rebuild<P: Projection>(_ projection: inout P, through position: GlobalPosition? = nil) async throws -> GlobalPosition {
         try await projection.reset()
@@ -76,6 +90,10 @@ public struct ProjectionRunner: Sendable {
     /// Applies the matching events from position 1 up to and including `position`
     /// to `projection`, without reading or saving a checkpoint: the read model as
     /// it was then.
+    /// - Throws: The ``EventStoreError`` of a read, or what the projection's
+    ///   ``Projection/apply(_:)`` throws.
+    /// - Complexity: O(events up to `position`), matching the filter or not, read
+    ///   in batches of ``batchSize``.
     public func replay<P: Projection>(_ projection: inout P, through position: GlobalPosition) async throws {
         try await forEachEvent(after: 0, through: position) { event in
             if projection.filter.matches(event) { try await projection.apply(event) }
@@ -83,6 +101,10 @@ public struct ProjectionRunner: Sendable {
     }
 
     /// The read model as it was at `date`: only events appended before it.
+    /// - Throws: As ``replay(_:through:)``, and the store's errors from finding
+    ///   the position (``EventStore/position(before:)``).
+    /// - Complexity: As ``replay(_:through:)``, plus the store's
+    ///   ``EventStore/firstPosition(atOrAfter:)``.
     public func replay<P: Projection>(_ projection: inout P, asOf date: Date) async throws {
         try await replay(&projection, through: try await store.position(before: date))
     }

@@ -41,8 +41,12 @@ public struct Repository<A: Aggregate>: Sendable {
     ///
     /// The returned version is the stream's version, even when its last events
     /// were truncated or soft-deleted, so the next save continues after them.
-    /// - Throws: ``EventStoreError``, ``DomainError`` for an event that does not decode.
-    /// - Complexity: O(events after the snapshot).
+    /// - Throws: The store's ``EventStoreError`` from reading the version, the
+    ///   snapshot or the events (such as ``EventStoreError/closed``); ``DomainError``
+    ///   for an event that does not decode as `A.Event` (see ``EventTypeRegistry/decode(_:as:)``).
+    /// - Complexity: O(events after the snapshot), read in batches of
+    ///   ``RepositoryOptions/readBatchSize``; O(the stream's events) without a
+    ///   usable snapshot.
     public func load(_ stream: StreamName) async throws -> LoadedAggregate<A> {
         // Read before the events: every event up to this version is then either
         // read below or hidden, so the version never runs ahead of the state.
@@ -101,8 +105,20 @@ public struct Repository<A: Aggregate>: Sendable {
     ///
     /// A failed snapshot does not fail the save (the events are written; the
     /// snapshot is only a shortcut): it is reported in the outcome.
-    /// - Throws: ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)`` if
-    ///   the stream moved since `loaded` was read; other store and encoding errors.
+    /// - Parameters:
+    ///   - events: The command's events, in order; none writes nothing.
+    ///   - loaded: The aggregate the events were decided from; its version is the
+    ///     expected version of the append.
+    ///   - context: The correlation and causation ids every event carries (nil: none).
+    /// - Returns: The aggregate after the events, the store's result and the
+    ///   snapshot's fate.
+    /// - Throws: ``DomainError/unknownEventType(_:position:)`` or
+    ///   ``DomainError/unencodablePayload(eventType:reason:)`` from encoding (nothing
+    ///   is written); ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``
+    ///   if the stream moved since `loaded` was read; the store's other append
+    ///   errors, such as ``EventStoreError/streamDeleted(stream:)`` or
+    ///   ``EventStoreError/limitExceeded(_:)``. Never a snapshot's error.
+    /// - Complexity: O(`events.count`), plus encoding the state when a snapshot is due.
     @discardableResult
     public func save(_ events: [A.Event], to loaded: LoadedAggregate<A>, context: CommandContext? = nil) async throws -> CommandOutcome<A> {
         guard !events.isEmpty else { return CommandOutcome(aggregate: loaded, events: []) }
@@ -136,9 +152,16 @@ public struct Repository<A: Aggregate>: Sendable {
     /// ``RepositoryOptions/maxAttempts`` in all, so `command` must decide from the
     /// state alone (it may run more than once).
     ///
-    /// - Throws: The command's own error (nothing is written);
+    /// - Parameters:
+    ///   - stream: The aggregate's stream.
+    ///   - context: The correlation and causation ids the events carry (nil: none).
+    ///   - command: Decides the events from the current state; an empty array
+    ///     writes nothing.
+    /// - Throws: The command's own error (nothing is written, no retry);
     ///   ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)`` once the
-    ///   attempts are used up; other store and domain errors.
+    ///   attempts are used up; any other error of ``load(_:)`` or
+    ///   ``save(_:to:context:)``, without a retry.
+    /// - Complexity: One ``load(_:)`` and one ``save(_:to:context:)`` per attempt.
     @discardableResult
     public func handle(
         _ stream: StreamName, context: CommandContext? = nil, _ command: (A) throws -> [A.Event]

@@ -18,6 +18,12 @@ public struct Upcaster: Sendable {
     private let transform: @Sendable (Data) throws -> Data
 
     /// An upcaster over raw JSON bytes.
+    /// - Parameters:
+    ///   - eventType: The stored event type it applies to.
+    ///   - fromSchemaVersion: The version it reads, at least 1 (trap otherwise).
+    ///   - transform: The payload at `fromSchemaVersion + 1` from the payload at
+    ///     `fromSchemaVersion`. An error it throws fails the read with
+    ///     ``DomainError/upcastFailed(eventType:fromSchemaVersion:reason:position:)``.
     public init(eventType: String, fromSchemaVersion: Int, transform: @escaping @Sendable (Data) throws -> Data) {
         precondition(fromSchemaVersion >= 1, "schema versions start at 1")
         self.eventType = eventType
@@ -26,9 +32,23 @@ public struct Upcaster: Sendable {
     }
 
     /// The payload at `fromSchemaVersion + 1`, from the payload at `fromSchemaVersion`.
+    /// - Throws: Whatever the transform throws; for one made by
+    ///   ``converting(_:fromSchemaVersion:_:to:_:)``, a `DecodingError`, the
+    ///   conversion's own error or an `EncodingError`.
+    /// - Complexity: That of the transform; O(the payload's size) for one made by
+    ///   ``converting(_:fromSchemaVersion:_:to:_:)``.
     public func upcast(_ data: Data) throws -> Data { try transform(data) }
 
-    /// An upcaster that decodes the old shape as `Old`, converts it, and encodes `New`.
+    /// An upcaster that decodes the old shape as `Old`, converts it, and encodes `New`
+    /// (keys sorted).
+    /// - Parameters:
+    ///   - eventType: The stored event type it applies to.
+    ///   - fromSchemaVersion: The version `Old` describes, at least 1 (trap otherwise).
+    ///   - old: The shape at `fromSchemaVersion`.
+    ///   - new: The shape at `fromSchemaVersion + 1`.
+    ///   - convert: Turns one into the other. An error it throws, or a payload
+    ///     that does not decode as `Old`, fails the read with
+    ///     ``DomainError/upcastFailed(eventType:fromSchemaVersion:reason:position:)``.
     public static func converting<Old: Decodable & Sendable, New: Encodable & Sendable>(
         _ eventType: String, fromSchemaVersion: Int, _ old: Old.Type, to new: New.Type,
         _ convert: @escaping @Sendable (Old) throws -> New
@@ -51,7 +71,8 @@ public struct UpcasterChain: Sendable {
         for upcaster in upcasters { add(upcaster) }
     }
 
-    /// Adds a step.
+    /// Adds a step. A second step for the same type and version is a
+    /// programming error (trap).
     public mutating func add(_ upcaster: Upcaster) {
         precondition(
             steps[upcaster.eventType]?[upcaster.fromSchemaVersion] == nil,
@@ -61,8 +82,18 @@ public struct UpcasterChain: Sendable {
 
     /// Applies every step from `schemaVersion` on, in order, stopping at `target`
     /// or where no further step exists.
-    /// - Returns: The version reached and the payload at that version.
-    /// - Complexity: O(steps applied); at most one per registered upcaster of the type.
+    /// - Parameters:
+    ///   - eventType: The stored event type.
+    ///   - schemaVersion: The version `data` is stored at.
+    ///   - data: The stored payload.
+    ///   - target: The version to stop at: the payload type's current one.
+    ///   - position: The event's position, only for the error.
+    /// - Returns: The version reached and the payload at that version; the version
+    ///   is below `target` when a step is missing.
+    /// - Throws: ``DomainError/upcastFailed(eventType:fromSchemaVersion:reason:position:)``
+    ///   naming the step that threw.
+    /// - Complexity: O(steps applied); at most one per registered upcaster of the
+    ///   type, each as costly as its transform.
     public func upcast(
         eventType: String, schemaVersion: Int, data: Data, target: Int, position: GlobalPosition? = nil
     ) throws(DomainError) -> (schemaVersion: Int, data: Data) {
