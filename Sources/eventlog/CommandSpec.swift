@@ -35,7 +35,7 @@ struct CommandSpec: Sendable {
 enum Commands {
     static let all: [CommandSpec] = [
         DemoCommand.spec, AppendCommand.spec, ReadCommand.spec, TailCommand.spec, StatsCommand.spec, InspectCommand.spec,
-        VerifyCommand.spec, RepairCommand.spec, DeleteStreamCommand.spec, TruncateCommand.spec, ExportCommand.spec,
+        VerifyCommand.spec, RepairCommand.spec, DeleteStreamCommand.spec, TruncateCommand.spec, CompactCommand.spec, ExportCommand.spec,
         ImportCommand.spec,
     ]
 

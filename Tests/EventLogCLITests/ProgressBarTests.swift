@@ -69,6 +69,30 @@ import Testing
         #expect(verify.standardError.isEmpty, "\(verify.standardError.debugDescription)")
     }
 
+    @Test func compactDrawsAProgressLineOnATerminalAndNothingOnAPipe() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        try await makeLargeStore(in: folder)
+        try await StoreFixture.write(in: folder) { store in
+            for stream in 1...8 { try await store.deleteStream(try StreamName("clock-\(stream)"), expectedVersion: .any, hard: true) }
+        }
+        let (status, bytes) = try await StandardErrorCapture.run(
+            ["compact", "--store", folder.store], standardErrorOn: .terminal, in: folder)
+        #expect(status == 0)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.hasPrefix("\r["), "\(text.debugDescription)")
+        #expect(text.contains(" MB/s"), "\(text.debugDescription)")
+        #expect(!text.contains("\n") && text.hasSuffix(" \r"), "\(text.debugDescription)")
+
+        try await StoreFixture.write(in: folder) { store in
+            try await store.deleteStream("clock-9", expectedVersion: .any, hard: true)
+        }
+        let (pipedStatus, piped) = try await StandardErrorCapture.run(
+            ["compact", "--store", folder.store], standardErrorOn: .pipe, in: folder)
+        #expect(pipedStatus == 0)
+        #expect(piped.isEmpty, "\(String(decoding: piped, as: UTF8.self).debugDescription)")
+    }
+
     /// Export lines of `count` events over ten streams, taking turns.
     private func importLines(_ count: Int) -> [String] {
         (0..<count).map { number in
