@@ -72,6 +72,18 @@ public protocol EventStore: Sendable {
 
     /// Makes the events of `stream` before `version` disappear from reads.
     func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws
+
+    /// Sets the limits on what stays visible of `stream`: `maxCount` and `maxAge`
+    /// replace the stream's (nil removes a limit); `truncateBefore`, if given, raises
+    /// the truncation as ``truncateStream(_:before:)`` does. Takes effect on every
+    /// read and subscription at once.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for out-of-range limits,
+    ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete.
+    func setStreamMetadata(_ metadata: StreamMetadata, for stream: StreamName) async throws
+
+    /// The limits on `stream` (every field nil if none was ever set; `truncateBefore`
+    /// set by truncation or soft deletion too).
+    func streamMetadata(of stream: StreamName) async throws -> StreamMetadata
 }
 
 extension EventStore {

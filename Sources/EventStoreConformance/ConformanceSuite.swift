@@ -16,7 +16,7 @@ public enum ConformanceSuite {
     /// Every rule, grouped as the protocol's doc comment lists them.
     public static let rules: [ConformanceRule] =
         NumberingRules.all + ExpectedVersionRules.all + IdempotencyRules.all + MultiStreamRules.all + ReadRules.all
-        + SubscriptionRules.all + SnapshotRules.all + DeletionRules.all + InputRules.all
+        + SubscriptionRules.all + SnapshotRules.all + DeletionRules.all + MetadataRules.all + InputRules.all
 
     /// The rule called `name`, or nil.
     /// - Complexity: O(rules).

@@ -1,5 +1,6 @@
 import EventSourcing
 import Foundation
+import Synchronization
 import Testing
 
 @testable import EventLog
@@ -142,6 +143,55 @@ struct StoreReadings: Equatable {
         #expect(try filesContaining(marker, in: folder.path) == [])
         let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
         #expect(try reopened.readStream("other-1").count == 50)
+        try await reopened.close()
+    }
+
+    @Test func anAgeLimitHidesOldEventsAsTheClockMovesAndCompactionRemovesThem() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let clock = Atomic<Int64>(1_000_000_000)
+        let store = try FileEventStore.open(
+            directory: folder.path, options: testOptions(), fileSystem: PosixFileSystem(),
+            wallClock: { clock.load(ordering: .relaxed) })
+        for n in 0..<10 {
+            _ = try await store.append([event("Tick", n)], to: "sensor-1", expectedVersion: .any)
+            _ = try await store.append([event("Tick", n)], to: "other-1", expectedVersion: .any)
+            clock.add(1_000_000, ordering: .relaxed)  // one second per round
+        }
+        // Now = 10 s after the first event; events are 10, 9, ..., 1 s old.
+        try await store.setStreamMetadata(StreamMetadata(maxAge: .milliseconds(3_500)), for: "sensor-1")
+        #expect(try store.readStream("sensor-1").map(\.version) == [8, 9, 10])
+        #expect(try store.readStream("sensor-1", from: .end, direction: .backward).map(\.version) == [10, 9, 8])
+        #expect(try store.readAll(filter: EventFilter(streams: ["sensor-1"])).map(\.version) == [8, 9, 10])
+        clock.add(2_000_000, ordering: .relaxed)
+        #expect(try store.readStream("sensor-1").map(\.version) == [10])
+        let before = try StoreReadings(store, streams: ["sensor-1", "other-1"])
+        let report = try await store.compact()
+        #expect(report.eventsRemoved == 9)
+        #expect(try StoreReadings(store, streams: ["sensor-1", "other-1"]) == before)
+        clock.add(10_000_000, ordering: .relaxed)
+        #expect(try store.readStream("sensor-1").isEmpty)
+        #expect(try store.version(of: "sensor-1") == 10)
+        try await store.close()
+    }
+
+    @Test func aCountLimitIsCompactedAndRelaxingItAfterwardsBringsNothingBack() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (store, names) = try await populatedStore(folder, streams: 3, perStream: 50)
+        try await store.setStreamMetadata(StreamMetadata(maxCount: 5), for: names[1])
+        #expect(try store.readStream(names[1]).map(\.version.rawValue) == Array(46...50))
+        try await store.setStreamMetadata(StreamMetadata(), for: names[1])
+        #expect(try store.readStream(names[1]).count == 50, "before compaction, relaxing the limit shows everything again")
+        try await store.setStreamMetadata(StreamMetadata(maxCount: 5), for: names[1])
+        let report = try await store.compact()
+        #expect(report.eventsRemoved == 45)
+        try await store.setStreamMetadata(StreamMetadata(), for: names[1])
+        #expect(try store.readStream(names[1]).map(\.version.rawValue) == Array(46...50), "after compaction the removed events are gone")
+        #expect(try await store.streamMetadata(of: names[1]) == StreamMetadata())
+        try await store.close()
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(try reopened.readStream(names[1]).map(\.version.rawValue) == Array(46...50))
         try await reopened.close()
     }
 

@@ -46,5 +46,6 @@ func temporaryFileStore(segmentSizeBytes: Int = 64 * 1024) throws -> FileEventSt
         #expect(report.maintenanceRuns == 12)
         #expect(report.operationsByKind["hardDelete", default: 0] > 0)
         #expect(report.operationsByKind["truncateStream", default: 0] > 0)
+        #expect(report.operationsByKind["setStreamMetadata", default: 0] > 0)
     }
 }

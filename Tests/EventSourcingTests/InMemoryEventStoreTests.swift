@@ -3,6 +3,7 @@
 // room; the protocol's own rules are covered by the conformance suite.
 import EventSourcing
 import Foundation
+import Synchronization
 import Testing
 
 @Suite struct InMemoryEventStoreTests {
@@ -118,5 +119,23 @@ import Testing
         await #expect(throws: EventStoreError.self) { try await store.readAll(from: .start, direction: .forward, maxCount: -1) }
         await #expect(throws: EventStoreError.self) { try await store.saveSnapshot(Snapshot(stream: "r-1", version: 3, state: Data())) }
         await #expect(throws: EventStoreError.self) { try await store.saveSnapshot(Snapshot(stream: "r-1", version: 0, state: Data())) }
+    }
+
+    @Test func anAgeLimitHidesEventsAsTheClockMovesAndCompactionForgetsThem() async throws {
+        let now = Mutex<Double>(1_000)
+        let store = InMemoryEventStore(clock: { Date(timeIntervalSince1970: now.withLock { $0 }) })
+        for n in 0..<10 {
+            _ = try await store.append([EventData(type: "Tick", data: Data("{\"n\":\(n)}".utf8))], to: "sensor-1", expectedVersion: .any)
+            now.withLock { $0 += 1 }
+        }
+        try await store.setStreamMetadata(StreamMetadata(maxAge: .milliseconds(3_500)), for: "sensor-1")
+        #expect(try await store.readWholeStream("sensor-1").map(\.version) == [8, 9, 10])
+        #expect(try await store.readWholeLog().map(\.version) == [8, 9, 10])
+        now.withLock { $0 += 2 }
+        #expect(try await store.readWholeStream("sensor-1").map(\.version) == [10])
+        store.compact()
+        try await store.setStreamMetadata(StreamMetadata(), for: "sensor-1")
+        #expect(try await store.readWholeStream("sensor-1").map(\.version) == [10], "compaction kept only the last event")
+        #expect(try await store.streamVersion("sensor-1") == 10)
     }
 }

@@ -129,7 +129,7 @@ struct Compactor {
     /// one first).
     func run(progress: ((CompactionProgress) -> Void)?) throws -> CompactionReport {
         var report = CompactionReport()
-        let rules = try RemovalRules(rules: shared.rules.all, reader: reader, nowMicroseconds: Clock.wallMicroseconds())
+        let rules = try RemovalRules(rules: shared.rules.all, reader: reader, nowMicroseconds: shared.wallClock())
         let sealed = shared.state.withLock { $0.sealed }
         report.segmentsConsidered = sealed.count
         var candidates: [SealedEntry] = []

@@ -13,11 +13,14 @@ final class SharedLog: Sendable {
     let waiters: PositionWaiters
     /// Truncation and deletion of streams, applied to every read.
     let rules: StreamRulesBook
+    /// Microseconds since 1970: event timestamps and age limits (tests pass their own).
+    let wallClock: @Sendable () -> Int64
 
-    init(state: LogState, rules: StreamRulesBook) {
+    init(state: LogState, rules: StreamRulesBook, wallClock: @escaping @Sendable () -> Int64 = Clock.wallMicroseconds) {
         self.state = Mutex(state)
         waiters = PositionWaiters(visibleEnd: state.visibleEnd)
         self.rules = rules
+        self.wallClock = wallClock
     }
 }
 
@@ -54,7 +57,7 @@ struct LogReader: Sendable {
             if rule.maxAgeMicroseconds > 0 { ageRule = rule }
             if direction == .forward { version = max(version, lowest) }
         }
-        let now = Clock.wallMicroseconds()
+        let now = shared.wallClock()
         var scanner = RecordScanner(fileSystem: fileSystem, capacity: 64 * 1024)
         try forEachStreamLocation(stream, from: version, direction: direction) { location in
             if location.version < lowest { return true }
@@ -183,7 +186,7 @@ struct LogReader: Sendable {
         var remaining = maxCount
         var scanner = RecordScanner(fileSystem: fileSystem)
         let rules = shared.rules.isEmpty ? nil : shared.rules.all
-        let now = Clock.wallMicroseconds()
+        let now = shared.wallClock()
         // Stream versions for count limits, looked up once per stream and read.
         var streamVersions: [StreamName: UInt64] = [:]
         // Names are decoded only when a filter or a stream rule needs them.

@@ -300,7 +300,7 @@ final class LogWriter: @unchecked Sendable {
         var accepted: [(request: Int, plans: [PartPlan])] = []
         batchFirstPosition = nextPosition
         batchEvents.removeAll(keepingCapacity: true)
-        let timestamp = max(Clock.wallMicroseconds(), lastTimestamp)
+        let timestamp = max(shared.wallClock(), lastTimestamp)
         lastTimestamp = timestamp
 
         // 1. Decide every call against the stream heads, including calls accepted

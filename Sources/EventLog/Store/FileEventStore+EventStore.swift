@@ -99,6 +99,37 @@ extension FileEventStore: EventStore {
         }
     }
 
+    /// Sets `stream`'s count and age limits (nil removes one) and raises its
+    /// truncation if `truncateBefore` is given. The rules file is rewritten
+    /// atomically before the change takes effect.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for out-of-range limits,
+    ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete,
+    ///   ``EventStoreError/readOnly(path:)``, ``EventStoreError/closed``, I/O errors.
+    public func setStreamMetadata(_ metadata: StreamMetadata, for stream: StreamName) async throws {
+        try checkWritable()
+        try metadata.validate()
+        try translatingSystemErrors {
+            try shared.rules.update(stream, directory: directory, fileSystem: configuration.fileSystem) { rule in
+                if rule.isHardDeleted { throw EventStoreError.streamDeleted(stream: stream) }
+                rule.maxCount = UInt64(metadata.maxCount ?? 0)
+                rule.maxAgeMicroseconds = UInt64(metadata.maxAgeMicroseconds)
+                if let truncateBefore = metadata.truncateBefore {
+                    rule.truncateBefore = max(rule.truncateBefore, truncateBefore.rawValue)
+                }
+            }
+        }
+    }
+
+    /// The limits on `stream` (all nil when none was set).
+    public func streamMetadata(of stream: StreamName) async throws -> StreamMetadata {
+        try checkOpen()
+        guard let rule = shared.rules.rule(for: stream) else { return StreamMetadata() }
+        return StreamMetadata(
+            maxCount: rule.maxCount > 0 ? Int(rule.maxCount) : nil,
+            maxAge: rule.maxAgeMicroseconds > 0 ? .microseconds(Int64(rule.maxAgeMicroseconds)) : nil,
+            truncateBefore: rule.truncateBefore > 1 ? StreamVersion(rule.truncateBefore) : nil)
+    }
+
     private func checkWritable() throws {
         try checkOpen()
         if options.readOnly { throw EventStoreError.readOnly(path: directory) }

@@ -80,7 +80,12 @@ public final class FileEventStore: Sendable {
         try open(directory: directory, options: options, fileSystem: PosixFileSystem())
     }
 
-    static func open(directory: String, options: StoreOptions, fileSystem: any FileSystem) throws -> FileEventStore {
+    /// - Parameter wallClock: Microseconds since 1970, for event timestamps and age
+    ///   limits (tests pass a clock they control).
+    static func open(
+        directory: String, options: StoreOptions, fileSystem: any FileSystem,
+        wallClock: @escaping @Sendable () -> Int64 = Clock.wallMicroseconds
+    ) throws -> FileEventStore {
         let started = Clock.monotonicNanoseconds()
         guard (StoreOptions.minimumSegmentSizeBytes...StoreOptions.maximumSegmentSizeBytes).contains(options.segmentSizeBytes) else {
             throw EventStoreError.invalidArgument(
@@ -117,7 +122,8 @@ public final class FileEventStore: Sendable {
                 var recovered = try Recovery.recover(configuration: configuration, cache: cache, readOnly: options.readOnly)
                 recovered.report.openMilliseconds = Double(Clock.monotonicNanoseconds() - started) / 1_000_000
                 let shared = SharedLog(
-                    state: recovered.state, rules: try StreamRulesBook.load(directory: directory, fileSystem: fileSystem))
+                    state: recovered.state, rules: try StreamRulesBook.load(directory: directory, fileSystem: fileSystem),
+                    wallClock: wallClock)
                 var writer: LogWriter?
                 if let active = recovered.active {
                     writer = LogWriter(

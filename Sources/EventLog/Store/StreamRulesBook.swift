@@ -39,7 +39,7 @@ final class StreamRulesBook: Sendable {
             var updated = rules.withLock { $0 }
             var rule = updated[stream] ?? StreamRule()
             try change(&rule)
-            updated[stream] = rule
+            updated[stream] = rule.isEmpty ? nil : rule
             try fileSystem.writeAtomically(
                 StreamRulesFormat.encode(updated), to: directory + "/" + StreamRulesFormat.fileName, directory: directory)
             rules.withLock { $0 = updated }

@@ -92,9 +92,10 @@ public final class InMemoryEventStore: EventStore {
         _ stream: StreamName, from version: StreamVersion, direction: ReadDirection, maxCount: Int
     ) async throws -> [RecordedEvent] {
         try AppendValidation.checkMaxCount(maxCount)
+        let now = currentMicroseconds()
         return try log.withLock { log throws(EventStoreError) in
             try log.checkOpen()
-            return log.readStream(stream, from: version.rawValue, direction: direction, maxCount: maxCount)
+            return log.readStream(stream, from: version.rawValue, direction: direction, maxCount: maxCount, now: now)
         }
     }
 
@@ -102,9 +103,10 @@ public final class InMemoryEventStore: EventStore {
     /// - Complexity: O(positions scanned), hidden events included.
     public func readAll(from position: GlobalPosition, direction: ReadDirection, maxCount: Int) async throws -> [RecordedEvent] {
         try AppendValidation.checkMaxCount(maxCount)
+        let now = currentMicroseconds()
         return try log.withLock { log throws(EventStoreError) in
             try log.checkOpen()
-            return log.readAll(from: position.rawValue, direction: direction, maxCount: maxCount)
+            return log.readAll(from: position.rawValue, direction: direction, maxCount: maxCount, now: now)
         }
     }
 
@@ -199,7 +201,44 @@ public final class InMemoryEventStore: EventStore {
     /// longer recognised. The model that differential tests compare compaction with.
     /// - Complexity: O(hidden events).
     public func compact() {
-        log.withLock { $0.compact() }
+        let now = currentMicroseconds()
+        log.withLock { $0.compact(now: now) }
+    }
+
+    /// The store's clock now, in its unit. Read outside the lock: the clock is the caller's code.
+    func currentMicroseconds() -> Int64 { Timestamps.microseconds(of: clock()) }
+
+    // MARK: Stream limits
+
+    /// Sets `stream`'s count and age limits (nil removes one) and raises its
+    /// truncation if `truncateBefore` is given.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for out-of-range limits,
+    ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete.
+    public func setStreamMetadata(_ metadata: StreamMetadata, for stream: StreamName) async throws {
+        try metadata.validate()
+        try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            var entry = log.streams[stream] ?? MemoryStream()
+            if entry.isTombstoned { throw .streamDeleted(stream: stream) }
+            entry.maxCount = UInt64(metadata.maxCount ?? 0)
+            entry.maxAgeMicroseconds = metadata.maxAgeMicroseconds
+            if let truncateBefore = metadata.truncateBefore {
+                entry.visibleFromVersion = max(entry.visibleFromVersion, truncateBefore.rawValue)
+            }
+            log.streams[stream] = entry
+        }
+    }
+
+    /// The limits on `stream`.
+    public func streamMetadata(of stream: StreamName) async throws -> StreamMetadata {
+        try log.withLock { log throws(EventStoreError) in
+            try log.checkOpen()
+            guard let entry = log.streams[stream] else { return StreamMetadata() }
+            return StreamMetadata(
+                maxCount: entry.maxCount > 0 ? Int(entry.maxCount) : nil,
+                maxAge: entry.maxAgeMicroseconds > 0 ? .microseconds(entry.maxAgeMicroseconds) : nil,
+                truncateBefore: entry.visibleFromVersion > 1 ? StreamVersion(entry.visibleFromVersion) : nil)
+        }
     }
 
     /// Hides the events of `stream` below `version`.

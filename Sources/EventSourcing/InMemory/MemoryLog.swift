@@ -13,8 +13,27 @@ struct MemoryStream {
     var visibleFromVersion: UInt64 = 1
     /// Hard-deleted: reads see nothing and writes throw `streamDeleted`.
     var isTombstoned = false
+    /// Only the latest `maxCount` events are visible (0: no limit).
+    var maxCount: UInt64 = 0
+    /// Events older than this many microseconds are hidden (0: no limit).
+    var maxAgeMicroseconds: Int64 = 0
 
     var version: UInt64 { UInt64(positions.count) }
+
+    /// The lowest version truncation and the count limit leave visible.
+    var lowestVisibleVersion: UInt64 {
+        maxCount > 0 && version > maxCount ? max(visibleFromVersion, version - maxCount + 1) : visibleFromVersion
+    }
+
+    /// Whether an event written at `timestamp` is past the age limit at `now`.
+    func isTooOld(_ timestamp: Int64, now: Int64) -> Bool {
+        maxAgeMicroseconds > 0 && Int128(timestamp) < Int128(now) - Int128(maxAgeMicroseconds)
+    }
+
+    /// Whether the stream's event at `version`, written at `timestamp`, is visible at `now`.
+    func shows(version: UInt64, timestamp: Int64, now: Int64) -> Bool {
+        !isTombstoned && version >= lowestVisibleVersion && !isTooOld(timestamp, now: now)
+    }
 }
 
 /// A subscriber suspended until events arrive, the store closes or it is cancelled.
@@ -48,10 +67,11 @@ struct MemoryLog {
         if isClosed { throw .closed }
     }
 
-    /// Whether the event at `position` may be read.
-    func isVisible(_ event: RecordedEvent) -> Bool {
+    /// Whether `event` may be read at `now` (microseconds since 1970).
+    func isVisible(_ event: RecordedEvent, now: Int64) -> Bool {
         guard let stream = streams[event.stream] else { return true }
-        return !stream.isTombstoned && event.version.rawValue >= stream.visibleFromVersion
+        return !removedPositions.contains(event.position.rawValue)
+            && stream.shows(version: event.version.rawValue, timestamp: event.timestampMicroseconds, now: now)
     }
 
     func event(at position: UInt64) -> RecordedEvent { events[Int(position - 1)] }
@@ -60,21 +80,23 @@ struct MemoryLog {
 
     /// Up to `maxCount` visible events of `stream` from `version` in `direction`.
     /// - Complexity: O(versions scanned).
-    func readStream(_ name: StreamName, from version: UInt64, direction: ReadDirection, maxCount: Int) -> [RecordedEvent] {
+    func readStream(_ name: StreamName, from version: UInt64, direction: ReadDirection, maxCount: Int, now: Int64) -> [RecordedEvent] {
         guard let stream = streams[name], !stream.isTombstoned, maxCount > 0, stream.version > 0 else { return [] }
-        let first = stream.visibleFromVersion
+        let first = stream.lowestVisibleVersion
         var result: [RecordedEvent] = []
         switch direction {
         case .forward:
             var current = max(version, first)
             while current <= stream.version && result.count < maxCount {
-                result.append(event(at: stream.positions[Int(current - 1)]))
+                let candidate = event(at: stream.positions[Int(current - 1)])
+                if isVisible(candidate, now: now) { result.append(candidate) }
                 current += 1
             }
         case .backward:
             var current = min(version, stream.version)
             while current >= first && current >= 1 && result.count < maxCount {
-                result.append(event(at: stream.positions[Int(current - 1)]))
+                let candidate = event(at: stream.positions[Int(current - 1)])
+                if isVisible(candidate, now: now) { result.append(candidate) }
                 current -= 1
             }
         }
@@ -83,7 +105,7 @@ struct MemoryLog {
 
     /// Up to `maxCount` visible events of the log from `position` in `direction`.
     /// - Complexity: O(positions scanned), hidden events included.
-    func readAll(from position: UInt64, direction: ReadDirection, maxCount: Int) -> [RecordedEvent] {
+    func readAll(from position: UInt64, direction: ReadDirection, maxCount: Int, now: Int64) -> [RecordedEvent] {
         guard maxCount > 0, lastPosition > 0 else { return [] }
         var result: [RecordedEvent] = []
         switch direction {
@@ -91,14 +113,14 @@ struct MemoryLog {
             var current = max(position, 1)
             while current <= lastPosition && result.count < maxCount {
                 let candidate = event(at: current)
-                if isVisible(candidate) { result.append(candidate) }
+                if isVisible(candidate, now: now) { result.append(candidate) }
                 current += 1
             }
         case .backward:
             var current = min(position, lastPosition)
             while current >= 1 && result.count < maxCount {
                 let candidate = event(at: current)
-                if isVisible(candidate) { result.append(candidate) }
+                if isVisible(candidate, now: now) { result.append(candidate) }
                 current -= 1
             }
         }
@@ -122,14 +144,17 @@ struct MemoryLog {
 
     // MARK: Compaction
 
-    /// Removes every event hidden now, except each stream's last event unless the
-    /// stream is hard-deleted (it keeps the version), as the file store's compaction does.
-    mutating func compact() {
+    /// Removes every event hidden at `now`, except each stream's last event unless
+    /// the stream is hard-deleted (it keeps the version), as the file store's
+    /// compaction does.
+    mutating func compact(now: Int64) {
         for stream in streams.values {
-            let removable = stream.isTombstoned ? stream.version : min(stream.visibleFromVersion - 1, stream.version)
-            for version in stride(from: 1, through: removable, by: 1)
-            where stream.isTombstoned || version != stream.version {
-                removedPositions.insert(stream.positions[Int(version - 1)])
+            for (index, position) in stream.positions.enumerated() {
+                let version = UInt64(index + 1)
+                if !stream.isTombstoned && version == stream.version { continue }
+                if !stream.shows(version: version, timestamp: event(at: position).timestampMicroseconds, now: now) {
+                    removedPositions.insert(position)
+                }
             }
         }
     }

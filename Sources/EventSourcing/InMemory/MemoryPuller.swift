@@ -47,12 +47,13 @@ final class MemoryPuller: EventPuller {
 
     private func fetch() throws(EventStoreError) -> Step {
         let batchSize = store.subscriptionBatchSize
+        let now = store.currentMicroseconds()
         return try store.log.withLock { log throws(EventStoreError) -> Step in
             try log.checkOpen()
             while bufferIndex < buffer.count {
                 let event = buffer[bufferIndex]
                 bufferIndex += 1
-                if log.isVisible(event) { return .event(event) }
+                if log.isVisible(event, now: now) { return .event(event) }
             }
             buffer.removeAll(keepingCapacity: true)
             bufferIndex = 0
@@ -66,11 +67,11 @@ final class MemoryPuller: EventPuller {
                 while cursor <= scanEnd && buffer.count < batchSize {
                     let event = log.event(at: cursor)
                     cursor += 1
-                    if log.isVisible(event) && filter.matches(event) { buffer.append(event) }
+                    if log.isVisible(event, now: now) && filter.matches(event) { buffer.append(event) }
                 }
             case .stream(let name):
                 guard let stream = log.streams[name], !stream.isTombstoned else { return .caughtUp }
-                cursor = max(cursor, stream.visibleFromVersion)
+                cursor = max(cursor, stream.lowestVisibleVersion)
                 guard cursor <= stream.version else { return .caughtUp }
                 while cursor <= stream.version && buffer.count < batchSize {
                     buffer.append(log.event(at: stream.positions[Int(cursor - 1)]))

@@ -16,6 +16,8 @@ enum DifferentialOperation: Sendable, CustomStringConvertible {
     case firstPositionAtTheEdgesOfTime
     case deleteStream(StreamName, ExpectedVersion, hard: Bool)
     case truncateStream(StreamName, before: StreamVersion)
+    case setStreamMetadata(StreamName, StreamMetadata)
+    case streamMetadata(StreamName)
     case saveSnapshot(Snapshot)
     case loadSnapshot(StreamName)
     /// Everything readable: the log both ways and every stream named so far both ways.
@@ -33,6 +35,8 @@ enum DifferentialOperation: Sendable, CustomStringConvertible {
         case .firstPositionAtTheEdgesOfTime: "firstPosition"
         case .deleteStream(_, _, let hard): hard ? "hardDelete" : "softDelete"
         case .truncateStream: "truncateStream"
+        case .setStreamMetadata: "setStreamMetadata"
+        case .streamMetadata: "streamMetadata"
         case .saveSnapshot: "saveSnapshot"
         case .loadSnapshot: "loadSnapshot"
         case .readEverything: "readEverything"
@@ -52,6 +56,8 @@ enum DifferentialOperation: Sendable, CustomStringConvertible {
         case .firstPositionAtTheEdgesOfTime: "firstPosition(atOrAfter: distantPast / distantFuture)"
         case .deleteStream(let stream, let expected, let hard): "deleteStream(\(stream), expectedVersion: \(expected), hard: \(hard))"
         case .truncateStream(let stream, let before): "truncateStream(\(stream), before: \(before))"
+        case .setStreamMetadata(let stream, let metadata): "setStreamMetadata(\(metadata), for: \(stream))"
+        case .streamMetadata(let stream): "streamMetadata(of: \(stream))"
         case .saveSnapshot(let snapshot): "saveSnapshot(\(snapshot.stream) at \(snapshot.version), \(snapshot.state.count) bytes)"
         case .loadSnapshot(let stream): "loadSnapshot(of: \(stream))"
         case .readEverything(let streams): "read everything (the log and \(streams.count) streams, both ways)"
@@ -90,6 +96,11 @@ enum DifferentialOperation: Sendable, CustomStringConvertible {
             case .truncateStream(let stream, let before):
                 try await store.truncateStream(stream, before: before)
                 return .done
+            case .setStreamMetadata(let stream, let metadata):
+                try await store.setStreamMetadata(metadata, for: stream)
+                return .done
+            case .streamMetadata(let stream):
+                return .metadata(try await store.streamMetadata(of: stream))
             case .saveSnapshot(let snapshot):
                 try await store.saveSnapshot(snapshot)
                 return .done
@@ -126,6 +137,7 @@ enum DifferentialOutcome: Equatable, CustomStringConvertible {
     case position(GlobalPosition)
     case positions([GlobalPosition?])
     case snapshot(Snapshot?)
+    case metadata(StreamMetadata)
     case done
     /// Errors agree when their cases do; messages are each store's own wording.
     case failed(caseName: String, message: String)
@@ -138,6 +150,7 @@ enum DifferentialOutcome: Equatable, CustomStringConvertible {
         case (.position(let x), .position(let y)): x == y
         case (.positions(let x), .positions(let y)): x == y
         case (.snapshot(let x), .snapshot(let y)): x == y
+        case (.metadata(let x), .metadata(let y)): x == y
         case (.done, .done): true
         case (.failed(let x, _), .failed(let y, _)): x == y
         default: false
@@ -164,6 +177,7 @@ enum DifferentialOutcome: Equatable, CustomStringConvertible {
         case .position(let position): "position \(position)"
         case .positions(let positions): "positions \(positions.map { $0?.description ?? "nil" })"
         case .snapshot(let snapshot): snapshot.map { "snapshot at \($0.version), schema \($0.schemaVersion), \($0.state.count) bytes" } ?? "no snapshot"
+        case .metadata(let metadata): "metadata: \(metadata)"
         case .done: "done"
         case .failed(let caseName, let message): "\(caseName) error: \(message)"
         }

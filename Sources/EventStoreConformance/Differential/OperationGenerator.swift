@@ -45,7 +45,8 @@ struct OperationGenerator {
         case ..<800:
             let from = GlobalPosition(start(upTo: lastPosition + 2, end: GlobalPosition.end.rawValue))
             return .readAll(from: from, direction: direction(), maxCount: maxCount())
-        case ..<840: return .streamVersion(pickStream())
+        case ..<830: return .streamVersion(pickStream())
+        case ..<840: return .streamMetadata(pickStream())
         case ..<860: return .lastPosition
         case ..<870: return .firstPositionAtTheEdgesOfTime
         case ..<910:
@@ -53,6 +54,11 @@ struct OperationGenerator {
             let version = versions[stream] ?? 0
             guard version > 0 else { return .streamVersion(stream) }
             return .deleteStream(stream, expectedVersion(current: version), hard: Int.random(in: 0..<100, using: &random) < 8)
+        case ..<925:
+            // Count limits only: age limits depend on each store's own clock.
+            let stream = pickStream()
+            let maxCount = Int.random(in: 0..<4, using: &random) == 0 ? nil : Int.random(in: 0...6, using: &random)
+            return .setStreamMetadata(stream, StreamMetadata(maxCount: maxCount))
         case ..<940:
             let stream = pickStream()
             return .truncateStream(stream, before: StreamVersion(UInt64.random(in: 0...((versions[stream] ?? 0) + 1), using: &random)))

@@ -60,6 +60,14 @@ struct FaultyEventStore: EventStore {
         try await inner.truncateStream(stream, before: version)
     }
 
+    func setStreamMetadata(_ metadata: StreamMetadata, for stream: StreamName) async throws {
+        try await inner.setStreamMetadata(metadata, for: stream)
+    }
+
+    func streamMetadata(of stream: StreamName) async throws -> StreamMetadata {
+        try await inner.streamMetadata(of: stream)
+    }
+
     private func skipping(_ subscription: EventSubscription) -> EventSubscription {
         switch fault {
         case .ignoresExpectedVersions: subscription

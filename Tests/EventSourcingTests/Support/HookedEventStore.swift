@@ -47,6 +47,14 @@ struct HookedEventStore: EventStore {
     func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws {
         try await inner.truncateStream(stream, before: version)
     }
+
+    func setStreamMetadata(_ metadata: StreamMetadata, for stream: StreamName) async throws {
+        try await inner.setStreamMetadata(metadata, for: stream)
+    }
+
+    func streamMetadata(of stream: StreamName) async throws -> StreamMetadata {
+        try await inner.streamMetadata(of: stream)
+    }
 }
 
 /// A thread-safe counter.

@@ -37,6 +37,14 @@ struct SnapshotKeepingStore: EventStore {
     func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws {
         try await inner.truncateStream(stream, before: version)
     }
+
+    func setStreamMetadata(_ metadata: StreamMetadata, for stream: StreamName) async throws {
+        try await inner.setStreamMetadata(metadata, for: stream)
+    }
+
+    func streamMetadata(of stream: StreamName) async throws -> StreamMetadata {
+        try await inner.streamMetadata(of: stream)
+    }
 }
 
 private final class SnapshotShelf: Sendable {
