@@ -46,8 +46,12 @@ enum InspectCommand {
             throw CommandFailure.invalidInput(
                 last == 0
                     ? "position \(position) is not in the store at \(directory): the store holds no events yet"
-                    : "position \(position) is not in the store at \(directory), which holds positions 1...\(last); "
-                        + "pick one of those (e.g. from 'eventlog read --store \(directory)')")
+                    : position >= 1 && position <= last
+                        ? "position \(position) is not in the store at \(directory) any more: compaction removed it "
+                            + "(its stream was deleted or truncated); 'eventlog read --store \(directory) --from \(position) --limit 1' "
+                            + "shows the next event"
+                        : "position \(position) is not in the store at \(directory), which holds positions 1...\(last); "
+                            + "pick one of those (e.g. from 'eventlog read --store \(directory)')")
         }
         printOutput(arguments.isSet("json") ? json(inspection) : table(inspection))
     }

@@ -71,6 +71,26 @@ import Testing
         #expect(second.standardOutput.hasPrefix("Nothing to reclaim in \(folder.store)"), "\(second)")
     }
 
+    @Test func statsCountWhatIsLeftAndInspectSaysARemovedPositionWasCompactedAway() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        try await makeStore(in: folder, marker: "m")
+        let compact = try await EventLogProcess.run(["compact", "--store", folder.store], in: folder)
+        #expect(compact.status == 0, "\(compact)")
+        let stats = try await EventLogProcess.run(["stats", "--store", folder.store, "--json"], in: folder)
+        let figures = try #require(try JSONLines.objects(stats.standardOutput).first)
+        #expect(figures["events"] as? Int == 2_000 - 1_596, "\(stats)")
+        #expect(figures["streams"] as? Int == 6, "2 kept and 4 soft-deleted streams' last events")
+        // Position 2 was clock-1's first event (hard-deleted).
+        let removed = try await EventLogProcess.run(["inspect", "--store", folder.store, "--position", "2"], in: folder)
+        #expect(removed.status == 2, "\(removed)")
+        #expect(removed.standardError.contains("compaction removed it"), "\(removed)")
+        let kept = try await EventLogProcess.run(["inspect", "--store", folder.store, "--position", "1"], in: folder)
+        #expect(kept.status == 0, "\(kept)")
+        let past = try await EventLogProcess.run(["inspect", "--store", folder.store, "--position", "9999"], in: folder)
+        #expect(past.status == 2 && past.standardError.contains("which holds positions 1...2000"), "\(past)")
+    }
+
     @Test func aMissingStoreOrAMissingFlagIsAnErrorThatSaysWhatToDo() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }

@@ -24,7 +24,7 @@ public struct RecordInspection: Sendable, Hashable {
 
 extension FileEventStore {
     /// The record at `position` with its location, sizes and checksum; nil if the
-    /// position is not in the store.
+    /// position is not in the store (past its end, or removed by compaction).
     /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)`` if the record fails its checks.
     public func inspect(position: GlobalPosition) throws -> RecordInspection? {
         try checkOpen()
@@ -32,6 +32,7 @@ extension FileEventStore {
             let plan = shared.state.withLock { ReadAllPlan(state: $0, shared: shared, from: position.rawValue, direction: .forward) }
             guard let part = plan.parts.first, part.startPosition == position.rawValue else { return nil }
             let offset = try part.offsets(for: [part.startRecord])[0]
+            if part.segment.isCompacted && offset == IndexRecord.removedOffset { return nil }
             let location = RecordLocation(
                 segment: part.segment, offset: UInt64(offset), recordsEnd: part.recordsEnd, position: position.rawValue, version: 0)
             var scanner = RecordScanner(fileSystem: configuration.fileSystem, capacity: 64 * 1024)

@@ -5,7 +5,8 @@ import Foundation
 
 /// Figures about a store, from ``FileEventStore/stats(largestStreams:)``.
 public struct StoreStats: Sendable, Hashable {
-    /// Events in the store (the last global position).
+    /// Events stored: hidden ones included until compaction removes them (so after
+    /// a compaction, fewer than the last global position).
     public var events: UInt64 = 0
     /// Distinct streams (by name hash).
     public var streams: Int = 0
@@ -41,15 +42,15 @@ extension FileEventStore {
     public func stats(largestStreams: Int = 10) throws -> StoreStats {
         try checkOpen()
         return try translatingSystemErrors {
-            let (sealed, active, visibleEnd) = shared.state.withLock { state in
-                (state.sealed, state.active.map { ($0.segment, $0.index.tally(), $0.index.recordsEnd) }, state.visibleEnd)
+            let (sealed, active) = shared.state.withLock { state in
+                (state.sealed, state.active.map { ($0.segment, $0.index.tally(), $0.index.recordsEnd) })
             }
             var stats = StoreStats()
-            stats.events = visibleEnd
             var streamCounts: [UInt64: (count: UInt64, last: IndexStreamEntry, segment: Segment, recordsEnd: UInt64)] = [:]
             var categoryCounts: [String: UInt64] = [:]
             func add(_ tally: (streams: [UInt64: (count: UInt64, last: IndexStreamEntry)], categories: [String: UInt64], indexBytes: UInt64), _ segment: Segment, _ recordsEnd: UInt64) {
                 for (hash, value) in tally.streams {
+                    stats.events += value.count
                     streamCounts[hash] = ((streamCounts[hash]?.count ?? 0) + value.count, value.last, segment, recordsEnd)
                 }
                 for (category, count) in tally.categories { categoryCounts[category, default: 0] += count }
