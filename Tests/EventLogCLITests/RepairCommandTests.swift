@@ -97,6 +97,37 @@ import Testing
         #expect(append.standardOutput == "clock-9 1 \(firstCut)\n", "\(append)")
     }
 
+    @Test func aDamagedCompactedSegmentIsCutAndSealedAndTheStoreOpensAgain() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        _ = try await makeStore(in: folder)
+        try await StoreFixture.write(in: folder, segmentSizeBytes: 65_536) { store in
+            try await store.deleteStream("clock-1", expectedVersion: .any, hard: true)
+            try await store.compact()
+        }
+        let before = try JSONLines.objects(try await EventLogProcess.run(["read", "--store", folder.store], in: folder).standardOutput)
+        // The second segment's third record (compacted: its positions skip clock-1's).
+        let names = try segments(in: folder)
+        let path = folder.store + "/" + names[1]
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let second = 64 + Int(bytes[64]) + Int(bytes[65]) << 8
+        let third = second + Int(bytes[second]) + Int(bytes[second + 1]) << 8
+        bytes[third + 30] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let keptPositions = before.compactMap { $0["position"] as? Int }.filter { $0 < Int(names[1].dropLast(4))! }.count + 2
+
+        let repair = try await EventLogProcess.run(["repair", "--store", folder.store, "--truncate-after-corruption"], in: folder)
+        #expect(repair.status == 0, "\(repair)")
+        let verify = try await EventLogProcess.run(["verify", "--store", folder.store], in: folder)
+        #expect(verify.status == 0, "\(verify)")
+        let after = try JSONLines.objects(try await EventLogProcess.run(["read", "--store", folder.store], in: folder).standardOutput)
+        #expect(after.map { $0["id"] as? String } == before.prefix(keptPositions).map { $0["id"] as? String })
+        let append = try await EventLogProcess.run(
+            ["append", "--store", folder.store, "--stream", "clock-9"], lines: [#"{"type":"Tick","data":{}}"#], in: folder)
+        #expect(append.status == 0, "\(append)")
+        #expect(append.standardOutput == "clock-9 1 \((after.last?["position"] as? Int ?? 0) + 1)\n", "\(append)")
+    }
+
     @Test func repairWithoutTheFlagExitsTwoSaysWhatItWouldDoAndChangesNothing() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }

@@ -57,13 +57,24 @@ extension FileEventStore {
             let firstPosition = SegmentFileName.firstPosition(of: names[damaged])!
             var cut: UInt64 = 0
             report.lastPositionKept = firstPosition - 1
+            // A compacted segment (positions may skip, every record stands alone) stays
+            // sealed: it gets a new footer after the records kept.
+            var header = [UInt8](repeating: 0, count: SegmentHeader.size)
+            _ = try header.withUnsafeMutableBytes { try fileSystem.read(file, into: $0, at: 0) }
+            let isCompacted = (try? header.withUnsafeBytes { try SegmentHeader.decode($0) })?.isCompacted ?? false
+            var keptCount: UInt64 = 0
+            var keptChecksum: UInt32 = 0
             if problem.offset >= UInt64(SegmentHeader.size) {
                 cut = UInt64(SegmentHeader.size)
                 var scanner = RecordScanner(fileSystem: fileSystem)
-                _ = try scanner.scan(file, from: cut, to: min(problem.offset, size), firstPosition: firstPosition) { view, offset in
-                    if view.isLastOfCall {
+                _ = try scanner.scan(
+                    file, from: cut, to: min(problem.offset, size), firstPosition: firstPosition, allowingGaps: isCompacted
+                ) { view, offset in
+                    if view.isLastOfCall || isCompacted {
                         cut = offset + UInt64(view.length)
                         report.lastPositionKept = view.position
+                        keptCount += 1
+                        withUnsafeBytes(of: view.checksum.littleEndian) { keptChecksum = CRC32C.checksum($0, seed: keptChecksum) }
                     }
                     return true
                 }
@@ -100,6 +111,12 @@ extension FileEventStore {
             if cut == 0 {
                 try fileSystem.rename(problem.file, to: backup + "/" + names[damaged])
                 report.filesMoved.append(names[damaged])
+            } else if isCompacted {
+                let footer = SegmentFooter(
+                    lastPosition: report.lastPositionKept, recordCount: keptCount, recordsEndOffset: cut, recordsChecksum: keptChecksum)
+                try footer.encoded().withUnsafeBytes { try fileSystem.write(file, $0, at: cut) }
+                try fileSystem.truncate(file, toSizeBytes: cut + UInt64(SegmentFooter.size))
+                try fileSystem.sync(file)
             } else {
                 try fileSystem.truncate(file, toSizeBytes: cut)
                 try fileSystem.allocate(file, sizeBytes: max(manifest.segmentSizeBytes, cut))
