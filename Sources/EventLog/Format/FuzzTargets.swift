@@ -116,7 +116,9 @@ public enum FuzzTargets {
     private static func checkIndex(_ bytes: UnsafeRawBufferPointer) {
         guard let (decoded, header) = try? MemoryIndex.decode(bytes) else { return }
         precondition(decoded.recordCount == Int(header.recordCount))
-        precondition(decoded.streams.values.reduce(0) { $0 + $1.count } == decoded.recordCount)
+        precondition(decoded.streams.values.reduce(0) { $0 + $1.count } == decoded.presentCount)
+        precondition(decoded.presentCount == Int(header.streamEntryCount))
+        precondition(decoded.isCompacted || decoded.presentCount == decoded.recordCount)
         let again = decoded.encoded(storeID: header.storeID, isPartial: header.isPartial)
         guard let (redecoded, _) = try? again.withUnsafeBytes({ try MemoryIndex.decode($0) }) else {
             preconditionFailure("a decoded index must encode to a valid index")
@@ -166,27 +168,39 @@ public enum FuzzTargets {
                 record(EventData(id: id, type: "B", data: Data([0, 1, 2]), isJSON: false), stream: "x", last: false),
                 record(EventData(id: id, type: "Caused", data: Data("{}".utf8), correlationID: id, causationID: id), stream: "saga-1", last: true),
             ],
-            "segment-header": [SegmentHeader(storeID: id, segmentNumber: 2, firstPosition: 1_001).encoded()],
+            "segment-header": [
+                SegmentHeader(storeID: id, segmentNumber: 2, firstPosition: 1_001).encoded(),
+                SegmentHeader(storeID: id, segmentNumber: 3, firstPosition: 2_001, isCompacted: true).encoded(),
+            ],
             "segment-footer": [SegmentFooter(lastPosition: 2_000, recordCount: 1_000, recordsEndOffset: 150_064, recordsChecksum: 0x1234_5678).encoded()],
             "manifest": [StoreManifest(storeID: id, segmentSizeBytes: 64 << 20, createdMicroseconds: 1_700_000_000_000_000).encoded()],
-            "index": [seedIndex(records: 5, streams: 2), seedIndex(records: 600, streams: 3)],
+            "index": [
+                seedIndex(records: 5, streams: 2), seedIndex(records: 600, streams: 3),
+                seedIndex(records: 600, streams: 3, keepingEvery: 4),
+            ],
             "snapshot": [SnapshotFormat.encode(Snapshot(stream: "order-42", version: 9, schemaVersion: 2, state: Data(#"{"items":2}"#.utf8)))],
             "stream-rules": [StreamRulesFormat.encode([
                 "order-1": StreamRule(truncateBefore: 5, isHardDeleted: false), "gone-2": StreamRule(truncateBefore: 1, isHardDeleted: true),
+                "sensor-3": StreamRule(maxCount: 100, maxAgeMicroseconds: 86_400_000_000),
+                "gone-4": StreamRule(isHardDeleted: true, versionWhenDeleted: 17),
             ])],
         ]
     }
 
-    private static func seedIndex(records: Int, streams: Int) -> [UInt8] {
-        var index = MemoryIndex(firstPosition: 11)
+    /// An index of `records` records over `streams` streams; with `keepingEvery` n,
+    /// a compacted segment's index that kept every n-th record.
+    private static func seedIndex(records: Int, streams: Int, keepingEvery: Int? = nil) -> [UInt8] {
+        var index = MemoryIndex(firstPosition: 11, isCompacted: keepingEvery != nil)
         var versions = [UInt64](repeating: 0, count: streams)
         for record in 0..<records {
             versions[record % streams] += 1
+            if let keepingEvery, record % keepingEvery != 0 { continue }
             index.append(PendingRecord(
                 offset: 64 + UInt64(record) * 90, length: 90, checksum: UInt32(record), position: 11 + UInt64(record),
                 streamHash: StreamHash.of("s-\(record % streams)"), version: versions[record % streams],
                 type: record % 2 == 0 ? "A" : "B", category: "s", timestampMicroseconds: Int64(record) * 1_000))
         }
+        if keepingEvery != nil { index.markRemoved(before: 11 + UInt64(records), timestampMicroseconds: Int64(records) * 1_000) }
         return index.encoded(storeID: UUID(uuidString: "6F9619FF-8B86-D011-B42D-00C04FC964FF")!, isPartial: false)
     }
 }
