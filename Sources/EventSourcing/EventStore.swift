@@ -87,6 +87,21 @@ public protocol EventStore: Sendable {
 }
 
 extension EventStore {
+    /// Truncates `stream` up to its latest snapshot: the events the snapshot
+    /// summarises (versions 1 through the snapshot's) disappear from reads, and
+    /// compaction can then reclaim them. The snapshot becomes the only record of
+    /// what they did: if it is later lost, damaged or of an old schema, the
+    /// aggregate can only be rebuilt from the events after it.
+    /// - Returns: The snapshot's version, or nil (and nothing truncated) when the stream has no snapshot.
+    /// - Throws: What ``loadSnapshot(of:)`` and ``truncateStream(_:before:)`` throw,
+    ///   e.g. ``EventStoreError/streamDeleted(stream:)`` or ``EventStoreError/closed``.
+    @discardableResult
+    public func truncateToLatestSnapshot(of stream: StreamName) async throws -> StreamVersion? {
+        guard let snapshot = try await loadSnapshot(of: stream) else { return nil }
+        try await truncateStream(stream, before: StreamVersion(snapshot.version.rawValue + 1))
+        return snapshot.version
+    }
+
     /// Appends with `.any` expected version.
     @discardableResult
     public func append(_ events: [EventData], to stream: StreamName) async throws -> AppendResult {

@@ -1,10 +1,24 @@
 // Rules of stream limits: a count limit hides all but a stream's latest events
 // from every read at once (and shows them again when relaxed, until compaction),
-// metadata reads back as set, and out-of-range limits are refused.
+// metadata reads back as set, out-of-range limits are refused, and truncating to
+// the latest snapshot is one call.
 import EventSourcing
+import Foundation
 
 enum MetadataRules {
-    static let all: [ConformanceRule] = [maxCount, metadataRoundTrip, invalidMetadata]
+    static let all: [ConformanceRule] = [maxCount, metadataRoundTrip, invalidMetadata, truncateToSnapshot]
+
+    static let truncateToSnapshot = ConformanceRule("truncating to the latest snapshot hides the events it summarises, and keeps it") { check in
+        let store = try await check.freshStore()
+        _ = try await store.append(Sample.events(6), to: "snap-1", expectedVersion: .noStream)
+        try check.expectEqual(try await store.truncateToLatestSnapshot(of: "snap-1"), nil, "truncating a stream without a snapshot")
+        try check.expectEqual(try await store.readWholeStream("snap-1").count, 6, "the events left when there is no snapshot")
+        let snapshot = Snapshot(stream: "snap-1", version: 4, schemaVersion: 1, state: Data(#"{"total":4}"#.utf8))
+        try await store.saveSnapshot(snapshot)
+        try check.expectEqual(try await store.truncateToLatestSnapshot(of: "snap-1"), 4, "the version truncated to")
+        try check.expectEqual(try await store.readWholeStream("snap-1").map(\.version), [5, 6], "the versions after the snapshot")
+        try check.expectEqual(try await store.loadSnapshot(of: "snap-1"), snapshot, "the snapshot after truncating to it")
+    }
 
     static let maxCount = ConformanceRule("a count limit shows only a stream's latest events, everywhere, at once") { check in
         let store = try await check.freshStore()
