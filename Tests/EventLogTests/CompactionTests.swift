@@ -293,3 +293,32 @@ func filesContaining(_ marker: String, in path: String) throws -> [String] {
     }
     return found
 }
+
+@Suite struct SnapshotFallbackTests {
+    @Test func aDamagedSnapshotOnDiskIsIgnoredAndTheRepositoryReplaysEveryEvent() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        var registry = EventTypeRegistry()
+        registry.register(OrderCreated.self)
+        registry.register(ItemAdded.self)
+        let orders = Repository<Order>(store: store, registry: registry, options: RepositoryOptions(snapshotEvery: 5))
+        try await orders.handle("order-7") { try $0.create(customer: "ada") }
+        for n in 0..<12 { try await orders.handle("order-7") { try $0.addItem(sku: "SKU-\(n % 3)", quantity: 1) } }
+        let fromSnapshot = try await orders.load("order-7")
+        #expect(fromSnapshot.snapshotVersion == 10 && fromSnapshot.eventsApplied == 3)
+
+        let snapshots = folder.path + "/snapshots"
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: snapshots).first)
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: snapshots + "/" + file)))
+        bytes[bytes.count / 2] ^= 0x40
+        try Data(bytes).write(to: URL(fileURLWithPath: snapshots + "/" + file))
+
+        let replayed = try await orders.load("order-7")
+        #expect(replayed.snapshotVersion == nil, "a damaged snapshot is never trusted")
+        #expect(replayed.eventsApplied == 13, "every event replayed")
+        #expect(replayed.state.items == fromSnapshot.state.items && replayed.version == fromSnapshot.version)
+        #expect(store.damagedSnapshotsIgnored == 1)
+        try await store.close()
+    }
+}
