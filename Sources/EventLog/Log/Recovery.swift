@@ -16,6 +16,7 @@ public struct TornTail: Sendable, Hashable, CustomStringConvertible {
     /// Why the scan stopped.
     public var reason: String
 
+    /// The tail, for a log line: file, offset, reason and records discarded.
     public var description: String {
         "torn tail in \(file) at offset \(offset) (\(reason)); \(discardedRecords) unacknowledged record(s) discarded"
     }

@@ -4,8 +4,13 @@ import EventSourcing
 import Foundation
 
 extension FileEventStore: EventStore {
+    /// The stream's version: its last event's, hidden ones included (0: never written).
+    /// - Throws: ``EventStoreError/closed``, ``EventStoreError/corrupted(file:offset:reason:)``.
+    /// - Complexity: an index lookup per segment holding the stream (Bloom filters skip the others).
     public func streamVersion(_ stream: StreamName) async throws -> StreamVersion { try version(of: stream) }
 
+    /// The last acknowledged position (0 for an empty store).
+    /// - Throws: ``EventStoreError/closed``.
     public func lastPosition() async throws -> GlobalPosition {
         try checkOpen()
         return lastPosition

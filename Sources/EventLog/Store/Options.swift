@@ -14,6 +14,7 @@ public enum Durability: Sendable, Hashable, CustomStringConvertible {
     /// acknowledged since the last sync.
     case none
 
+    /// The mode for messages: `fsync`, `batched(0.005 seconds)` or `none`.
     public var description: String {
         switch self {
         case .fsync: "fsync"

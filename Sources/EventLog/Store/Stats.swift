@@ -23,13 +23,17 @@ public struct StoreStats: Sendable, Hashable {
 
     /// One category's event count.
     public struct CategoryCount: Sendable, Hashable {
+        /// The category: a stream name's part before its first `-`.
         public var category: String
+        /// Events stored in streams of the category.
         public var events: UInt64
     }
 
     /// One stream's event count.
     public struct StreamCount: Sendable, Hashable {
+        /// The stream.
         public var stream: StreamName
+        /// Its events stored (hidden ones included until compaction removes them).
         public var events: UInt64
     }
 }

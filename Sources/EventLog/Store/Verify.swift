@@ -12,6 +12,7 @@ public struct VerifyProblem: Sendable, Hashable, CustomStringConvertible {
     /// What is wrong.
     public var reason: String
 
+    /// The problem in one line: file, byte offset and reason.
     public var description: String { "\(file) at byte offset \(offset): \(reason)" }
 }
 
