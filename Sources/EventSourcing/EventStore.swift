@@ -21,56 +21,107 @@ import Foundation
 ///   order, with no gap and no duplicate, then follow new events live.
 /// - Truncated and deleted events disappear from every read and subscription at
 ///   once; positions of the remaining events do not change.
+///
+/// Errors are ``EventStoreError`` values. Each requirement lists the cases its
+/// rules call for; besides those, every throwing call throws
+/// ``EventStoreError/closed`` once the store is closed, and a store on disk also
+/// throws what its medium reports: ``EventStoreError/readOnly(path:)`` for a write
+/// to a store opened read-only, ``EventStoreError/corrupted(file:offset:reason:)``,
+/// ``EventStoreError/io(operation:path:errno:message:)`` and, from appends,
+/// ``EventStoreError/writerFailed(reason:)``.
 public protocol EventStore: Sendable {
     /// Appends `events` to `stream` as one atomic unit.
-    /// - Throws: ``EventStoreError`` (wrong expected version, idempotency conflict,
-    ///   invalid input, a deleted stream, a closed store).
+    /// - Parameters:
+    ///   - events: The events in order; at least one.
+    ///   - stream: The stream to append to.
+    ///   - expectedVersion: What the stream's version must be for the call to write.
+    /// - Returns: The stream's next expected version and the positions written (for
+    ///   a retry, those of the original call).
+    /// - Throws: Bad input, checked before the stream is looked at:
+    ///   ``EventStoreError/emptyAppend``, ``EventStoreError/invalidEventType(_:reason:)``,
+    ///   ``EventStoreError/limitExceeded(_:)``, ``EventStoreError/duplicateEventID(_:)``.
+    ///   Then ``EventStoreError/streamDeleted(stream:)`` after a hard delete,
+    ///   ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``,
+    ///   ``EventStoreError/idempotencyConflict(stream:reason:)``. None of these
+    ///   writes anything. Plus the errors every call may throw (see ``EventStore``).
     func append(_ events: [EventData], to stream: StreamName, expectedVersion: ExpectedVersion) async throws -> AppendResult
 
     /// Appends to several streams as one atomic unit; each part has its own expected version.
+    /// - Parameter parts: At least one part, each with at least one event, no stream twice.
     /// - Returns: One result per part, in order.
+    /// - Throws: As ``append(_:to:expectedVersion:)``, for the first part that
+    ///   fails (and then no part is written); ``EventStoreError/emptyAppend`` for no
+    ///   parts, ``EventStoreError/invalidArgument(_:)`` for a stream named in two parts,
+    ///   ``EventStoreError/idempotencyConflict(stream:reason:)`` when some parts are a
+    ///   retry of an earlier call and others are not.
     func append(_ parts: [StreamAppend]) async throws -> [AppendResult]
 
     /// Reads up to `maxCount` events of `stream`, starting at version `from` and going
     /// `direction`. Use ``StreamVersion/end`` with `.backward` to start at the last
     /// event. A stream with no (visible) events reads as empty.
+    /// - Throws: The errors every call may throw (see ``EventStore``); both stores
+    ///   of this package also throw ``EventStoreError/invalidArgument(_:)`` for a
+    ///   negative `maxCount`.
     func readStream(
         _ stream: StreamName, from version: StreamVersion, direction: ReadDirection, maxCount: Int
     ) async throws -> [RecordedEvent]
 
     /// Reads up to `maxCount` events of the whole log, starting at `position` and going
     /// `direction`. Use ``GlobalPosition/end`` with `.backward` to start at the last event.
+    /// - Throws: The errors every call may throw (see ``EventStore``); both stores
+    ///   of this package also throw ``EventStoreError/invalidArgument(_:)`` for a
+    ///   negative `maxCount`.
     func readAll(from position: GlobalPosition, direction: ReadDirection, maxCount: Int) async throws -> [RecordedEvent]
 
     /// The stream's current version: its last event's version, 0 if it never had one.
     /// Truncation and soft deletion do not lower it.
+    /// - Throws: Only the errors every call may throw (see ``EventStore``).
     func streamVersion(_ stream: StreamName) async throws -> StreamVersion
 
     /// The last position written (0 for an empty store).
+    /// - Throws: Only the errors every call may throw (see ``EventStore``).
     func lastPosition() async throws -> GlobalPosition
 
     /// The first position whose event was appended at or after `timestamp`, or nil if none was.
+    /// - Throws: Only the errors every call may throw (see ``EventStore``).
     func firstPosition(atOrAfter timestamp: Date) async throws -> GlobalPosition?
 
     /// Every event matching `filter` from `position` on (history, then live).
+    /// Errors surface while iterating (see ``EventSubscription/Iterator/next()``).
     func subscribeToAll(from position: GlobalPosition, filter: EventFilter) -> EventSubscription
 
     /// Every event of `stream` from `version` on (history, then live).
+    /// Errors surface while iterating (see ``EventSubscription/Iterator/next()``).
     func subscribe(to stream: StreamName, from version: StreamVersion) -> EventSubscription
 
     /// Stores `snapshot` as the latest for its stream, replacing any earlier one.
+    /// - Throws: The errors every call may throw (see ``EventStore``). Both stores
+    ///   of this package also throw ``EventStoreError/streamDeleted(stream:)`` after
+    ///   a hard delete, and ``EventStoreError/invalidArgument(_:)`` when the stream
+    ///   has no version `snapshot.version` (below 1 or past its current version).
     func saveSnapshot(_ snapshot: Snapshot) async throws
 
     /// The latest snapshot of `stream`, or nil. A damaged snapshot is reported as nil
     /// (callers fall back to replaying events), never returned.
+    /// - Throws: Only the errors every call may throw (see ``EventStore``), never
+    ///   for a damaged snapshot.
     func loadSnapshot(of stream: StreamName) async throws -> Snapshot?
 
     /// Deletes `stream`. Soft (`hard == false`): its events disappear from reads, and
     /// appending again continues at the next version. Hard: a tombstone; the stream
     /// name can never be appended to again (``EventStoreError/streamDeleted(stream:)``).
+    /// - Throws: ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``
+    ///   (nothing deleted), plus the errors every call may throw (see ``EventStore``).
+    ///   Both stores of this package also throw ``EventStoreError/streamDeleted(stream:)``
+    ///   if the stream was already hard-deleted.
     func deleteStream(_ stream: StreamName, expectedVersion: ExpectedVersion, hard: Bool) async throws
 
     /// Makes the events of `stream` before `version` disappear from reads.
+    /// Truncation never goes back: a lower `version` than the stream's current
+    /// truncation changes nothing.
+    /// - Throws: The errors every call may throw (see ``EventStore``). Both stores
+    ///   of this package also throw ``EventStoreError/streamDeleted(stream:)`` after
+    ///   a hard delete.
     func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws
 
     /// Sets the limits on what stays visible of `stream`: `maxCount` and `maxAge`
@@ -78,11 +129,13 @@ public protocol EventStore: Sendable {
     /// the truncation as ``truncateStream(_:before:)`` does. Takes effect on every
     /// read and subscription at once.
     /// - Throws: ``EventStoreError/invalidArgument(_:)`` for out-of-range limits,
-    ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete.
+    ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete, plus the
+    ///   errors every call may throw (see ``EventStore``).
     func setStreamMetadata(_ metadata: StreamMetadata, for stream: StreamName) async throws
 
     /// The limits on `stream` (every field nil if none was ever set; `truncateBefore`
     /// set by truncation or soft deletion too).
+    /// - Throws: Only the errors every call may throw (see ``EventStore``).
     func streamMetadata(of stream: StreamName) async throws -> StreamMetadata
 }
 
@@ -94,7 +147,10 @@ extension EventStore {
     /// aggregate can only be rebuilt from the events after it.
     /// - Returns: The snapshot's version, or nil (and nothing truncated) when the stream has no snapshot.
     /// - Throws: What ``loadSnapshot(of:)`` and ``truncateStream(_:before:)`` throw,
-    ///   e.g. ``EventStoreError/streamDeleted(stream:)`` or ``EventStoreError/closed``.
+    ///   such as ``EventStoreError/closed``, or ``EventStoreError/readOnly(path:)``
+    ///   from a read-only file store when there is a snapshot. (Deleting a stream
+    ///   drops its snapshot, so a hard-deleted stream normally returns nil rather
+    ///   than throwing ``EventStoreError/streamDeleted(stream:)``.)
     @discardableResult
     public func truncateToLatestSnapshot(of stream: StreamName) async throws -> StreamVersion? {
         guard let snapshot = try await loadSnapshot(of: stream) else { return nil }
@@ -103,6 +159,9 @@ extension EventStore {
     }
 
     /// Appends with `.any` expected version.
+    /// - Returns: As ``append(_:to:expectedVersion:)``.
+    /// - Throws: As ``append(_:to:expectedVersion:)``, except that `.any` never
+    ///   throws ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``.
     @discardableResult
     public func append(_ events: [EventData], to stream: StreamName) async throws -> AppendResult {
         try await append(events, to: stream, expectedVersion: .any)
@@ -113,11 +172,18 @@ extension EventStore {
     /// (Named apart from `readStream(_:from:direction:maxCount:)` on purpose: a
     /// store's own synchronous reads with default arguments stay callable without
     /// `await`, which an async overload of the same name would prevent.)
+    /// - Throws: What ``readStream(_:from:direction:maxCount:)`` throws.
+    /// - Complexity: That of reading every visible event of the stream; all of
+    ///   them are held in memory at once.
     public func readWholeStream(_ stream: StreamName) async throws -> [RecordedEvent] {
         try await readStream(stream, from: 1, direction: .forward, maxCount: .max)
     }
 
     /// Reads the whole log forward.
+    /// - Throws: What ``readAll(from:direction:maxCount:)`` throws.
+    /// - Complexity: That of reading every visible event of the log; all of them
+    ///   are held in memory at once (page with ``readAll(from:direction:maxCount:)``
+    ///   for a large log).
     public func readWholeLog() async throws -> [RecordedEvent] {
         try await readAll(from: .start, direction: .forward, maxCount: .max)
     }
