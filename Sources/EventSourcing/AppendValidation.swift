@@ -6,8 +6,18 @@ import Foundation
 /// Input checks shared by every ``EventStore`` implementation.
 public enum AppendValidation {
     /// Checks limits, empty parts, a stream named twice and duplicate ids.
+    /// - Parameter parts: The call's parts, as given to ``EventStore/append(_:)``.
     /// - Returns: The call's event count.
-    /// - Throws: the first ``EventStoreError`` the call breaks.
+    /// - Throws: The first ``EventStoreError`` the call breaks, in this order:
+    ///   ``EventStoreError/emptyAppend`` (no parts, or a part without events);
+    ///   per event, ``EventStoreError/invalidEventType(_:reason:)`` or
+    ///   ``EventStoreError/limitExceeded(_:)`` (``LimitViolation/eventTooLarge(eventID:sizeBytes:limitBytes:)``);
+    ///   ``EventStoreError/limitExceeded(_:)`` for the whole call
+    ///   (``LimitViolation/tooManyEvents(count:limit:)``, then
+    ///   ``LimitViolation/appendTooLarge(sizeBytes:limitBytes:)``);
+    ///   ``EventStoreError/invalidArgument(_:)`` for a stream named in two parts;
+    ///   ``EventStoreError/duplicateEventID(_:)``.
+    /// - Complexity: O(events + bytes of event types): each id goes into a set.
     public static func validate(_ parts: [StreamAppend]) throws(EventStoreError) -> Int {
         guard !parts.isEmpty else { throw .emptyAppend }
         var eventCount = 0
@@ -42,7 +52,9 @@ public enum AppendValidation {
         return eventCount
     }
 
-    /// Reads take a count; a negative one is a caller's mistake worth naming.
+    /// Checks a read's `maxCount`: reads take a count, and a negative one is a
+    /// caller's mistake worth naming (0 is allowed and reads nothing).
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` if `maxCount` is negative.
     public static func checkMaxCount(_ maxCount: Int) throws(EventStoreError) {
         if maxCount < 0 { throw .invalidArgument("maxCount is \(maxCount); pass 0 or more") }
     }
