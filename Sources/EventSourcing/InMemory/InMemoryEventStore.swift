@@ -17,7 +17,7 @@ import Synchronization
 /// - `truncateStream(_:before:)` with a version past the stream's end also hides
 ///   the events later appended below that version.
 /// - Writing to a hard-deleted stream in any way (append, delete, truncate,
-///   snapshot) throws ``EventStoreError/streamDeleted(stream:)``; hard-deleting a
+///   limits, snapshot) throws ``EventStoreError/streamDeleted(stream:)``; hard-deleting a
 ///   stream that never had events reserves its name.
 /// - A snapshot must name a version the stream has (1...current), else
 ///   ``EventStoreError/invalidArgument(_:)``.
@@ -61,7 +61,11 @@ public final class InMemoryEventStore: EventStore {
     // MARK: Appending
 
     /// Appends `events` to `stream` as one atomic unit.
-    /// - Complexity: O(events), plus O(events) id comparisons for a retry.
+    /// - Throws: First the input errors of ``AppendValidation/validate(_:)``, then
+    ///   ``EventStoreError/closed``, ``EventStoreError/streamDeleted(stream:)``,
+    ///   ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)`` or
+    ///   ``EventStoreError/idempotencyConflict(stream:reason:)``; none writes anything.
+    /// - Complexity: O(events + waiting subscribers), plus O(events) id comparisons for a retry.
     public func append(
         _ events: [EventData], to stream: StreamName, expectedVersion: ExpectedVersion
     ) async throws -> AppendResult {
@@ -69,6 +73,11 @@ public final class InMemoryEventStore: EventStore {
     }
 
     /// Appends to several streams as one atomic unit.
+    /// - Throws: As ``append(_:to:expectedVersion:)``, for the first part that fails;
+    ///   ``EventStoreError/invalidArgument(_:)`` for a stream named in two parts;
+    ///   ``EventStoreError/idempotencyConflict(stream:reason:)`` when only some parts
+    ///   are a retry. Nothing is written in any part.
+    /// - Complexity: O(events + waiting subscribers), plus O(events) id comparisons for a retry.
     public func append(_ parts: [StreamAppend]) async throws -> [AppendResult] {
         try appendNow(parts)
     }
@@ -87,7 +96,10 @@ public final class InMemoryEventStore: EventStore {
     // MARK: Reading
 
     /// Reads up to `maxCount` visible events of `stream`.
-    /// - Complexity: O(events returned).
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for a negative `maxCount`,
+    ///   ``EventStoreError/closed``.
+    /// - Complexity: O(versions scanned): the events returned, plus those among them
+    ///   that the age limit hides or ``compact()`` removed.
     public func readStream(
         _ stream: StreamName, from version: StreamVersion, direction: ReadDirection, maxCount: Int
     ) async throws -> [RecordedEvent] {
@@ -100,6 +112,8 @@ public final class InMemoryEventStore: EventStore {
     }
 
     /// Reads up to `maxCount` visible events of the whole log.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for a negative `maxCount`,
+    ///   ``EventStoreError/closed``.
     /// - Complexity: O(positions scanned), hidden events included.
     public func readAll(from position: GlobalPosition, direction: ReadDirection, maxCount: Int) async throws -> [RecordedEvent] {
         try AppendValidation.checkMaxCount(maxCount)
@@ -111,6 +125,7 @@ public final class InMemoryEventStore: EventStore {
     }
 
     /// The stream's current version (not lowered by truncation or deletion).
+    /// - Throws: ``EventStoreError/closed``.
     public func streamVersion(_ stream: StreamName) async throws -> StreamVersion {
         try log.withLock { log throws(EventStoreError) in
             try log.checkOpen()
@@ -119,6 +134,7 @@ public final class InMemoryEventStore: EventStore {
     }
 
     /// The last position written (0 for an empty store).
+    /// - Throws: ``EventStoreError/closed``.
     public func lastPosition() async throws -> GlobalPosition {
         try log.withLock { log throws(EventStoreError) in
             try log.checkOpen()
@@ -126,8 +142,10 @@ public final class InMemoryEventStore: EventStore {
         }
     }
 
-    /// The first position appended at or after `timestamp` (to the microsecond).
-    /// - Complexity: O(log events).
+    /// The first position appended at or after `timestamp` (to the microsecond);
+    /// hidden events count, events ``compact()`` removed do not.
+    /// - Throws: ``EventStoreError/closed``.
+    /// - Complexity: O(log events), plus the removed positions skipped after the match.
     public func firstPosition(atOrAfter timestamp: Date) async throws -> GlobalPosition? {
         let microseconds = Timestamps.microseconds(of: timestamp)
         return try log.withLock { log throws(EventStoreError) in
@@ -152,7 +170,8 @@ public final class InMemoryEventStore: EventStore {
 
     /// Stores `snapshot` as its stream's latest.
     /// - Throws: ``EventStoreError/invalidArgument(_:)`` if the stream has no such
-    ///   version; ``EventStoreError/streamDeleted(stream:)`` after a hard delete.
+    ///   version; ``EventStoreError/streamDeleted(stream:)`` after a hard delete;
+    ///   ``EventStoreError/closed``.
     public func saveSnapshot(_ snapshot: Snapshot) async throws {
         try log.withLock { log throws(EventStoreError) in
             try log.checkOpen()
@@ -167,6 +186,7 @@ public final class InMemoryEventStore: EventStore {
     }
 
     /// The latest snapshot of `stream`, or nil.
+    /// - Throws: ``EventStoreError/closed``.
     public func loadSnapshot(of stream: StreamName) async throws -> Snapshot? {
         try log.withLock { log throws(EventStoreError) in
             try log.checkOpen()
@@ -176,7 +196,11 @@ public final class InMemoryEventStore: EventStore {
 
     // MARK: Deleting
 
-    /// Deletes `stream`, soft or hard, once its version satisfies `expectedVersion`.
+    /// Deletes `stream`, soft or hard, once its version satisfies `expectedVersion`,
+    /// and drops its snapshot.
+    /// - Throws: ``EventStoreError/closed``, ``EventStoreError/streamDeleted(stream:)``
+    ///   if it was already hard-deleted, or
+    ///   ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)`` (nothing deleted).
     public func deleteStream(_ stream: StreamName, expectedVersion: ExpectedVersion, hard: Bool) async throws {
         try log.withLock { log throws(EventStoreError) in
             try log.checkOpen()
@@ -199,7 +223,7 @@ public final class InMemoryEventStore: EventStore {
     /// does (each stream's last event is kept unless the stream is hard-deleted):
     /// reads do not change, and a retry of a call whose events are gone is no
     /// longer recognised. The model that differential tests compare compaction with.
-    /// - Complexity: O(hidden events).
+    /// - Complexity: O(events): every stream's every event is looked at.
     public func compact() {
         let now = currentMicroseconds()
         log.withLock { $0.compact(now: now) }
@@ -213,7 +237,8 @@ public final class InMemoryEventStore: EventStore {
     /// Sets `stream`'s count and age limits (nil removes one) and raises its
     /// truncation if `truncateBefore` is given.
     /// - Throws: ``EventStoreError/invalidArgument(_:)`` for out-of-range limits,
-    ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete.
+    ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete,
+    ///   ``EventStoreError/closed``.
     public func setStreamMetadata(_ metadata: StreamMetadata, for stream: StreamName) async throws {
         try metadata.validate()
         try log.withLock { log throws(EventStoreError) in
@@ -229,7 +254,8 @@ public final class InMemoryEventStore: EventStore {
         }
     }
 
-    /// The limits on `stream`.
+    /// The limits on `stream` (`truncateBefore` set by truncation and soft deletion too).
+    /// - Throws: ``EventStoreError/closed``.
     public func streamMetadata(of stream: StreamName) async throws -> StreamMetadata {
         try log.withLock { log throws(EventStoreError) in
             try log.checkOpen()
@@ -241,7 +267,10 @@ public final class InMemoryEventStore: EventStore {
         }
     }
 
-    /// Hides the events of `stream` below `version`.
+    /// Hides the events of `stream` below `version` (a lower version than the
+    /// current truncation changes nothing).
+    /// - Throws: ``EventStoreError/closed``, ``EventStoreError/streamDeleted(stream:)``
+    ///   after a hard delete.
     public func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws {
         try log.withLock { log throws(EventStoreError) in
             try log.checkOpen()
