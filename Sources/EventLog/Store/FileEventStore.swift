@@ -72,7 +72,10 @@ public final class FileEventStore: Sendable {
     /// - Throws: ``EventStoreError/storeLocked(path:)`` if another process writes
     ///   to the store; ``EventStoreError/corrupted(file:offset:reason:)`` if the
     ///   log is damaged anywhere but its torn tail; ``EventStoreError/incompatibleStore(path:reason:)``
-    ///   if the folder is not a store of this format version.
+    ///   if the folder is not a store of this format version, or holds no store and
+    ///   none may be created (read-only, or `createIfMissing` off);
+    ///   ``EventStoreError/invalidArgument(_:)`` for a segment size out of range;
+    ///   ``EventStoreError/io(operation:path:errno:message:)`` when a system call fails.
     /// - Complexity: O(segments) small reads (headers, footers, index headers and
     ///   directories) plus the active segment's records after its index checkpoint
     ///   (none after a clean close; the whole active segment after a crash).
@@ -187,13 +190,18 @@ public final class FileEventStore: Sendable {
     /// satisfies `expectedVersion`.
     ///
     /// Appending the same event ids again at the expected version they were first
-    /// written with (or, with `.any`, shortly after) writes nothing and returns the
-    /// original result, so a call can be retried safely after a timeout.
+    /// written with (or, with `.any` or `.streamExists`, while that call is still the
+    /// stream's latest) writes nothing and returns the original result, so a call
+    /// can be retried safely after a timeout.
     ///
-    /// - Throws: ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``,
-    ///   ``EventStoreError/idempotencyConflict(stream:reason:)``, validation errors
-    ///   (nothing written), ``EventStoreError/writerFailed(reason:)`` after an I/O
-    ///   failure, ``EventStoreError/closed``.
+    /// - Throws: ``EventStoreError/readOnly(path:)`` on a store opened read-only;
+    ///   the input errors of ``AppendValidation/validate(_:)``;
+    ///   ``EventStoreError/closed``; ``EventStoreError/streamDeleted(stream:)``,
+    ///   ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``,
+    ///   ``EventStoreError/idempotencyConflict(stream:reason:)`` (none of these
+    ///   writes anything); ``EventStoreError/corrupted(file:offset:reason:)`` if
+    ///   telling a retry apart reads a damaged record;
+    ///   ``EventStoreError/writerFailed(reason:)`` once a write or sync has failed.
     /// - Complexity: O(events); the call waits for one group commit.
     @discardableResult
     public func append(
@@ -228,8 +236,12 @@ public final class FileEventStore: Sendable {
     /// The last acknowledged global position (0 when the store is empty).
     public var lastPosition: GlobalPosition { GlobalPosition(shared.state.withLock { $0.visibleEnd }) }
 
-    /// The stream's version as readers see it (0 when it has no events).
-    /// - Complexity: O(segments) index lookups (a Bloom filter skips most).
+    /// The stream's current version: its last acknowledged event's, hidden
+    /// (truncated or deleted) events included; 0 if it never had one.
+    /// - Throws: ``EventStoreError/closed``, ``EventStoreError/corrupted(file:offset:reason:)``,
+    ///   ``EventStoreError/io(operation:path:errno:message:)``.
+    /// - Complexity: O(segments) index lookups, newest first until one holds the
+    ///   stream (a Bloom filter skips most); none for a hard-deleted stream.
     public func version(of stream: StreamName) throws -> StreamVersion {
         try checkOpen()
         // A hard-deleted stream's events may be compacted away; its version stays.
@@ -245,7 +257,9 @@ public final class FileEventStore: Sendable {
     /// types and categories are narrowed through the indexes before records are read.
     ///
     /// - Parameter position: where to start; with `.backward`, ``GlobalPosition/end`` starts at the last event.
-    /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for a negative `maxCount`,
+    ///   ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``,
+    ///   ``EventStoreError/io(operation:path:errno:message:)``.
     /// - Complexity: O(log segments + events read), plus the index's record table
     ///   of each visited segment when filtering by type or category.
     public func readAll(
@@ -258,7 +272,9 @@ public final class FileEventStore: Sendable {
     }
 
     /// Reads up to `maxCount` events of the whole log from `position`, going `direction`.
-    /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for a negative `maxCount`,
+    ///   ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``,
+    ///   ``EventStoreError/io(operation:path:errno:message:)``.
     /// - Complexity: O(log segments + events read).
     public func readAll(
         from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max
@@ -268,6 +284,9 @@ public final class FileEventStore: Sendable {
 
     /// Calls `body` with each event of the whole log from `position`, without
     /// collecting them: for reading a large log in constant memory.
+    /// - Throws: As ``readAll(from:direction:maxCount:filter:)``, or what `body` throws
+    ///   (which ends the read).
+    /// - Complexity: As ``readAll(from:direction:maxCount:filter:)``.
     public func forEachEvent(
         from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max,
         filter: EventFilter = .all, _ body: (RecordedEvent) throws -> Void
@@ -288,9 +307,12 @@ public final class FileEventStore: Sendable {
     /// `direction`. A stream with no events reads as empty (not an error).
     ///
     /// - Parameter version: where to start; with `.backward`, ``StreamVersion/end`` starts at the last event.
-    /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``.
-    /// - Complexity: O(segments × log(index entries) + events read), through the
-    ///   indexes; never a log scan.
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for a negative `maxCount`,
+    ///   ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``,
+    ///   ``EventStoreError/io(operation:path:errno:message:)``.
+    /// - Complexity: O(segments × log(index entries) + events read), plus the
+    ///   stream's index entries in each segment visited; through the indexes,
+    ///   never a log scan.
     public func readStream(
         _ stream: StreamName, from version: StreamVersion = 1, direction: ReadDirection = .forward, maxCount: Int = .max
     ) throws -> [RecordedEvent] {
@@ -308,6 +330,9 @@ public final class FileEventStore: Sendable {
     }
 
     /// The first position whose event was appended at or after `timestamp`, or nil.
+    /// Hidden events count; events compaction removed do not.
+    /// - Throws: ``EventStoreError/closed``, ``EventStoreError/corrupted(file:offset:reason:)``,
+    ///   ``EventStoreError/io(operation:path:errno:message:)``.
     /// - Complexity: O(segments + one block of records), through the sparse time index.
     public func firstPosition(atOrAfter timestamp: Date) throws -> GlobalPosition? {
         try checkOpen()
@@ -321,6 +346,12 @@ public final class FileEventStore: Sendable {
     /// acknowledged since the store opened or last refreshed, never past the
     /// position it published. For a writer: the last position.
     /// - Returns: the last position now visible.
+    /// - Throws: ``EventStoreError/closed``; for a read-only store,
+    ///   ``EventStoreError/io(operation:path:errno:message:)`` when reading the
+    ///   writer's files fails. A damaged record is not reported: refresh stops
+    ///   before it, as before a record still being written.
+    /// - Complexity: O(records the writer appended since the last refresh): each is
+    ///   read, checked and indexed once. O(1) for a writer.
     @discardableResult
     public func refresh() throws -> GlobalPosition {
         try checkOpen()
