@@ -5,7 +5,8 @@ import Foundation
 
 extension FileEventStore: EventStore {
     /// The stream's version: its last event's, hidden ones included (0: never written).
-    /// - Throws: ``EventStoreError/closed``, ``EventStoreError/corrupted(file:offset:reason:)``.
+    /// - Throws: As ``version(of:)``: ``EventStoreError/closed``,
+    ///   ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/io(operation:path:errno:message:)``.
     /// - Complexity: an index lookup per segment holding the stream (Bloom filters skip the others).
     public func streamVersion(_ stream: StreamName) async throws -> StreamVersion { try version(of: stream) }
 
@@ -20,6 +21,13 @@ extension FileEventStore: EventStore {
 
     /// Stores `snapshot` as the latest of its stream: written to a temporary file,
     /// synced, renamed over the previous one, and the folder synced.
+    /// - Throws: ``EventStoreError/closed``; ``EventStoreError/readOnly(path:)``;
+    ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete;
+    ///   ``EventStoreError/invalidArgument(_:)`` if the stream has no version
+    ///   `snapshot.version`; ``EventStoreError/corrupted(file:offset:reason:)`` from
+    ///   looking up the stream's version; ``EventStoreError/io(operation:path:errno:message:)``.
+    /// - Complexity: O(size of the state) to write, plus a ``version(of:)`` lookup
+    ///   and two syncs (three when the snapshots folder is created).
     public func saveSnapshot(_ snapshot: Snapshot) async throws {
         try checkWritable()
         try translatingSystemErrors {
@@ -42,7 +50,10 @@ extension FileEventStore: EventStore {
     }
 
     /// The latest snapshot of `stream`, or nil. A damaged snapshot file is counted in
-    /// ``damagedSnapshotsIgnored`` and reported as nil (the caller replays events).
+    /// ``damagedSnapshotsIgnored`` and reported as nil (the caller replays events);
+    /// so is one that cannot be read (an I/O error is not thrown).
+    /// - Throws: ``EventStoreError/closed``.
+    /// - Complexity: O(size of the snapshot file).
     public func loadSnapshot(of stream: StreamName) async throws -> Snapshot? {
         try checkOpen()
         return try translatingSystemErrors {
@@ -65,7 +76,15 @@ extension FileEventStore: EventStore {
     /// Deletes `stream` once its version satisfies `expectedVersion`. Soft: its events
     /// disappear from every read at once, and appending continues at the next version.
     /// Hard: a tombstone; appends to the name throw ``EventStoreError/streamDeleted(stream:)``.
-    /// The space is reclaimed by compaction.
+    /// The space is reclaimed by compaction. The stream's snapshot is removed.
+    /// - Throws: ``EventStoreError/closed``; ``EventStoreError/readOnly(path:)``;
+    ///   ``EventStoreError/streamDeleted(stream:)`` if it was already hard-deleted;
+    ///   ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)`` (nothing
+    ///   deleted); ``EventStoreError/corrupted(file:offset:reason:)`` from looking up
+    ///   the stream's version; ``EventStoreError/io(operation:path:errno:message:)``
+    ///   (if it comes from removing the snapshot, the delete has taken effect).
+    /// - Complexity: A stream version lookup, plus rewriting and syncing the rules
+    ///   file: O(streams with rules).
     public func deleteStream(_ stream: StreamName, expectedVersion: ExpectedVersion = .any, hard: Bool = false) async throws {
         try checkWritable()
         try translatingSystemErrors {
@@ -93,7 +112,13 @@ extension FileEventStore: EventStore {
         }
     }
 
-    /// Hides the events of `stream` before `version` from every read, at once.
+    /// Hides the events of `stream` before `version` from every read, at once (a
+    /// lower version than the current truncation changes nothing). The rules file is
+    /// rewritten atomically before the change takes effect.
+    /// - Throws: ``EventStoreError/closed``; ``EventStoreError/readOnly(path:)``;
+    ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete;
+    ///   ``EventStoreError/io(operation:path:errno:message:)``.
+    /// - Complexity: O(streams with rules), to rewrite and sync the rules file.
     public func truncateStream(_ stream: StreamName, before version: StreamVersion) async throws {
         try checkWritable()
         try translatingSystemErrors {
@@ -109,7 +134,9 @@ extension FileEventStore: EventStore {
     /// atomically before the change takes effect.
     /// - Throws: ``EventStoreError/invalidArgument(_:)`` for out-of-range limits,
     ///   ``EventStoreError/streamDeleted(stream:)`` after a hard delete,
-    ///   ``EventStoreError/readOnly(path:)``, ``EventStoreError/closed``, I/O errors.
+    ///   ``EventStoreError/readOnly(path:)``, ``EventStoreError/closed``,
+    ///   ``EventStoreError/io(operation:path:errno:message:)``.
+    /// - Complexity: O(streams with rules), to rewrite and sync the rules file.
     public func setStreamMetadata(_ metadata: StreamMetadata, for stream: StreamName) async throws {
         try checkWritable()
         try metadata.validate()
@@ -125,7 +152,9 @@ extension FileEventStore: EventStore {
         }
     }
 
-    /// The limits on `stream` (all nil when none was set).
+    /// The limits on `stream` (all nil when none was set; `truncateBefore` is set by
+    /// truncation and soft deletion too).
+    /// - Throws: ``EventStoreError/closed``.
     public func streamMetadata(of stream: StreamName) async throws -> StreamMetadata {
         try checkOpen()
         guard let rule = shared.rules.rule(for: stream) else { return StreamMetadata() }
