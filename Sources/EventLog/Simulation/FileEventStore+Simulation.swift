@@ -13,7 +13,12 @@ extension FileEventStore {
         try open(directory: directory, options: options, fileSystem: simulatedFileSystem.attach())
     }
 
-    /// ``verify(directory:progress:)`` on a simulated disk.
+    /// ``verify(directory:progress:)`` on a simulated disk: corruption is reported
+    /// in the ``VerifyReport``, not thrown.
+    /// - Throws: ``EventStoreError/incompatibleStore(path:reason:)`` if there is no
+    ///   store in `directory`; ``EventStoreError/io(operation:path:errno:message:)``
+    ///   for a fault the simulated disk injects, or for every call once it crashes.
+    /// - Complexity: O(size of the log).
     @_spi(Testing) public static func verify(directory: String, simulatedFileSystem: SimulatedFileSystem) throws -> VerifyReport {
         try verify(directory: directory, fileSystem: simulatedFileSystem.attach(), progress: nil)
     }

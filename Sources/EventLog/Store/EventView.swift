@@ -33,10 +33,12 @@ public struct EventView {
         return type.withUTF8 { $0.elementsEqual(record.typeBytes) }
     }
 
-    /// The data bytes, in place.
+    /// Calls `body` with the data bytes, in place (valid only during the call).
+    /// - Throws: Only what `body` throws (the method rethrows).
     public func withData<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(record.dataBytes) }
 
-    /// The metadata bytes, in place.
+    /// Calls `body` with the metadata bytes, in place (valid only during the call).
+    /// - Throws: Only what `body` throws (the method rethrows).
     public func withMetadata<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R { try body(record.metadataBytes) }
 
     /// An owned copy of the event.
@@ -48,8 +50,9 @@ extension FileEventStore {
     /// at most `maxCount`; `body` returns false to stop. Nothing is copied or decoded
     /// that `body` does not ask for; checksums are verified as for every read.
     ///
-    /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``, or what `body` throws.
-    /// - Complexity: O(events read).
+    /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``,
+    ///   ``EventStoreError/io(operation:path:errno:message:)``, or what `body` throws.
+    /// - Complexity: As ``readAll(from:direction:maxCount:filter:)``, without the copies.
     public func forEachEventView(
         from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max,
         filter: EventFilter = .all, _ body: (EventView) throws -> Bool

@@ -40,9 +40,13 @@ public struct StoreStats: Sendable, Hashable {
 
 extension FileEventStore {
     /// Adds up the store's indexes.
-    /// - Parameter largestStreams: how many of the largest streams to list.
+    /// - Parameter largestStreams: how many of the largest streams to list (0 or more).
+    /// - Throws: ``EventStoreError/closed``; ``EventStoreError/corrupted(file:offset:reason:)``
+    ///   if an index cannot be read or rebuilt, or a listed stream's record is damaged;
+    ///   ``EventStoreError/io(operation:path:errno:message:)``.
     /// - Complexity: O(index size): every index entry is read once; memory grows
-    ///   with the number of distinct streams while it runs.
+    ///   with the number of distinct streams while it runs. Plus a sort of the
+    ///   streams and one record read per listed stream.
     public func stats(largestStreams: Int = 10) throws -> StoreStats {
         try checkOpen()
         return try translatingSystemErrors {

@@ -3,7 +3,7 @@
 import EventSourcing
 import Foundation
 
-/// A damaged place found by ``FileEventStore/verify(directory:)``.
+/// A damaged place found by ``FileEventStore/verify(directory:progress:)``.
 public struct VerifyProblem: Sendable, Hashable, CustomStringConvertible {
     /// The file.
     public var file: String
@@ -16,7 +16,7 @@ public struct VerifyProblem: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(file) at byte offset \(offset): \(reason)" }
 }
 
-/// What ``FileEventStore/verify(directory:)`` found.
+/// What ``FileEventStore/verify(directory:progress:)`` found.
 public struct VerifyReport: Sendable, Hashable {
     /// Segment files checked.
     public var segments = 0
@@ -43,7 +43,8 @@ extension FileEventStore {
     ///
     /// - Parameter progress: called after each segment with (segments done, total).
     /// - Throws: ``EventStoreError/incompatibleStore(path:reason:)`` if the folder is
-    ///   not a store; I/O errors. Corruption is reported, not thrown.
+    ///   not a store; ``EventStoreError/io(operation:path:errno:message:)``.
+    ///   Corruption is reported, not thrown.
     /// - Complexity: O(size of the log).
     public static func verify(
         directory: String, progress: ((Int, Int) -> Void)? = nil
