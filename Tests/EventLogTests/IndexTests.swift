@@ -334,6 +334,9 @@ struct SeededGenerator: RandomNumberGenerator {
                 return odd < 5
             }
             #expect(odd == 5)
+            // A negative count is a mistake worth naming, as for the other reads.
+            #expect(throws: EventStoreError.self) { try store.forEachEventView(maxCount: -1) { _ in true } }
+            #expect(throws: EventStoreError.self) { try store.stats(largestStreams: -1) }
         }
     }
 }

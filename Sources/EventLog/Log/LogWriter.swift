@@ -622,8 +622,12 @@ final class LogWriter: @unchecked Sendable {
             written = try writtenEvents(of: part.stream, after: base, count: part.events.count)
         } catch {
             // Whether this is a retry cannot be told: say so, rather than answer
-            // "wrong expected version" for a call that may have been written.
-            return .failed(error as? EventStoreError ?? .writerFailed(reason: String(describing: error)))
+            // "wrong expected version" for a call that may have been written. (The
+            // writer itself goes on: only this call failed.)
+            if let error = error as? SystemError {
+                return .failed(.io(operation: error.operation, path: error.path, errno: error.errno, message: error.message))
+            }
+            return .failed(error as? EventStoreError ?? .invalidArgument("cannot tell whether this call is a retry: \(error)"))
         }
         var matches = 0
         for (index, event) in written.enumerated() where event.id == part.events[index].id { matches += 1 }

@@ -50,7 +50,7 @@ extension FileEventStore {
     /// at most `maxCount`; `body` returns false to stop. Nothing is copied or decoded
     /// that `body` does not ask for; checksums are verified as for every read.
     ///
-    /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``,
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for a negative `maxCount`, ``EventStoreError/corrupted(file:offset:reason:)``, ``EventStoreError/closed``,
     ///   ``EventStoreError/io(operation:path:errno:message:)``, or what `body` throws.
     /// - Complexity: As ``readAll(from:direction:maxCount:filter:)``, without the copies.
     public func forEachEventView(
@@ -58,6 +58,7 @@ extension FileEventStore {
         filter: EventFilter = .all, _ body: (EventView) throws -> Bool
     ) throws {
         try checkOpen()
+        try AppendValidation.checkMaxCount(maxCount)
         if direction == .backward && position.rawValue == 0 { return }
         try translatingSystemErrors {
             try reader.forEachRecord(from: position.rawValue, direction: direction, maxCount: maxCount, filter: filter) {

@@ -41,7 +41,7 @@ public struct StoreStats: Sendable, Hashable {
 extension FileEventStore {
     /// Adds up the store's indexes.
     /// - Parameter largestStreams: how many of the largest streams to list (0 or more).
-    /// - Throws: ``EventStoreError/closed``; ``EventStoreError/corrupted(file:offset:reason:)``
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` for a negative `largestStreams`; ``EventStoreError/closed``; ``EventStoreError/corrupted(file:offset:reason:)``
     ///   if an index cannot be read or rebuilt, or a listed stream's record is damaged;
     ///   ``EventStoreError/io(operation:path:errno:message:)``.
     /// - Complexity: O(index size): every index entry is read once; memory grows
@@ -49,6 +49,9 @@ extension FileEventStore {
     ///   streams and one record read per listed stream.
     public func stats(largestStreams: Int = 10) throws -> StoreStats {
         try checkOpen()
+        guard largestStreams >= 0 else {
+            throw EventStoreError.invalidArgument("largestStreams \(largestStreams) is negative; give 0 or more")
+        }
         return try translatingSystemErrors {
             let (sealed, active) = shared.state.withLock { state in
                 (state.sealed, state.active.map { ($0.segment, $0.index.tally(), $0.index.recordsEnd) })
