@@ -20,14 +20,17 @@ struct BenchmarkArguments: Sendable {
         and folder, and prints a table (stdout) and progress (stderr).
 
           --quick      Short run for CI and laptops (under 2 minutes on 2 cores, with
-                       the first build of the 2M open store): append rows run 1 s per
+                       the first build of the 2M open store; the first build of the
+                       compaction rows' stores adds about 20 s): append rows run 1 s per
                        round instead of 3 s, and so do subscribe-live-latency and
                        mixed; read-all, readall-view and subscribe-catchup scan
                        200,000 events instead of 1,000,000; open-10m and open-10m-rss use 2,000,000 events
-                       instead of 10,000,000 (their note says so; names stay).
+                       instead of 10,000,000; compact compacts 200,000 events instead
+                       of 1,000,000 (their notes say so; names stay).
           --dir DIR    Make the scratch folder inside DIR (it must exist) instead of
                        the system temp folder. Only the scratch folder is removed; the
-                       large open store is kept beside it (see below).
+                       large open store and the compaction rows' stores are kept beside
+                       it (see below).
           --json FILE  Write the results as JSON to FILE (default: benchmark-results.json
                        in the current folder). An array of rows: name, events, seconds,
                        eventsPerSecond, p50Microseconds, p99Microseconds, p999Microseconds,
@@ -98,16 +101,32 @@ struct BenchmarkArguments: Sendable {
                                    gives the p50 speedup (target >= 20x) over the
                                    no-snapshot loads, which run for it even when
                                    only this row is selected
+          compact                  FileEventStore.compact() of 1,000,000 events in
+                                   10,000 streams of 100 (--quick: 200,000 in 2,000),
+                                   appended round-robin, then 9 streams in 10
+                                   hard-deleted: 90% of the events in every segment;
+                                   3 rounds, each on a fresh working copy of a kept
+                                   store, warm file cache; events/s = events compacted
+                                   per second (time of the compact() call, sealing the
+                                   active segment included); the note gives MB/s of
+                                   log read (report.bytesRead / that time, MB = 10^6
+                                   bytes; target >= 200 MB/s), bytes reclaimed and
+                                   events removed
         Write baselines: pwrite + fdatasync with the events per sync the row achieved
         (no sync for .none; for .batched, writes the size of the store's batches and an
         fdatasync every 2 ms). Read-all baseline (also readall-view's and
         subscribe-catchup's): sequential 1 MiB preads of the segment files. Mixed
         baseline: the same appenders alone on the same store. Read-stream baseline: one
-        pread per record of the stream at its offset. subscribe-live-latency has none.
+        pread per record of the stream at its offset. Compact baseline: the same segment
+        bytes read in 1 MiB preads, and as many bytes as compaction keeps written to one
+        new file, one fsync at the end (run before each round's compaction, which
+        replaces the files it reads).
+        subscribe-live-latency has none.
         Percentiles: per append call in the append rows and mixed; time to the first
         event in read-stream rows; open times in open rows; per whole-stream read in
         open-10m-rss; per load in load-aggregate rows; acknowledgement to subscriber
-        in subscribe-live-latency; read-all, readall-view and subscribe-catchup have none.
+        in subscribe-live-latency; read-all, readall-view, subscribe-catchup and compact
+        have none.
         RSS MiB / residentMemoryBytes: the process's peak resident memory (VmHWM) while
         the row ran, reset before each row (after returning freed heap with malloc_trim);
         it includes what earlier rows left resident (the progress lines give each row's
@@ -117,10 +136,19 @@ struct BenchmarkArguments: Sendable {
         -2m; DIR is --dir, else the temp folder) with a marker file; it is rebuilt when
         the marker is missing or different, or the store fails to open. Delete that
         folder to reclaim its disk space (about 2 GB for 10m, 0.4 GB for 2m).
+        The compaction rows' stores are kept the same way, with their deletions done,
+        in DIR/eventlog-bench-compact-1m (--quick: -200k; about 0.3 GB, 0.07 GB).
+        The first build takes a minute or more: 9,000
+        deleteStream calls, each rewriting and syncing the STREAMS file, after a
+        no-sync build. Each round works on a copy in the scratch folder whose sealed
+        segments and index files are hard links to the kept ones (the store replaces
+        those files whole, never writes them in place; a check after each round
+        discards the kept store if one changed) and whose other files are copied.
         """
 
     static let rowNamesKnown = AppendRowSpec.all(quick: true).map(\.name) + ReadAllRow.names
         + ReadStreamRows.names + OpenRows.names + [LiveLatencyRow.name, MixedRow.name] + LoadAggregateRows.names
+        + [CompactRow.name]
 
     /// Parses the arguments after the program name.
     static func parse(_ arguments: [String]) throws -> BenchmarkArguments {

@@ -73,6 +73,9 @@ do {
         results += try await LoadAggregateRows.run(
             quick: arguments.quick, selects: arguments.selects, scratchDirectory: scratch.path)
     }
+    if arguments.selects(CompactRow.name) {
+        results.append(try await CompactRow.run(quick: arguments.quick, scratch: scratch))
+    }
 } catch {
     Progress.log("eventlog-bench: \(error)")
     try? scratch.remove()
