@@ -26,7 +26,9 @@ struct BenchmarkArguments: Sendable {
                        mixed; read-all, readall-view and subscribe-catchup scan
                        200,000 events instead of 1,000,000; open-10m and open-10m-rss use 2,000,000 events
                        instead of 10,000,000; compact compacts 200,000 events instead
-                       of 1,000,000 (their notes say so; names stay).
+                       of 1,000,000, and append-durable-c16-compacting's compaction
+                       works on 8,000,000 instead of 24,000,000 (their notes say so;
+                       names stay).
           --dir DIR    Make the scratch folder inside DIR (it must exist) instead of
                        the system temp folder. Only the scratch folder is removed; the
                        large open store and the compaction rows' stores are kept beside
@@ -112,6 +114,21 @@ struct BenchmarkArguments: Sendable {
                                    log read (report.bytesRead / that time, MB = 10^6
                                    bytes; target >= 200 MB/s), bytes reclaimed and
                                    events removed
+          append-durable-c16-compacting
+                                   append-durable-c16 (the same 16 appenders, rounds
+                                   and percentiles) measured while a compaction of a
+                                   large store with 90% deleted events runs in the same
+                                   store, process and disk: 24,000,000 events in 10,000
+                                   streams of 2,400 (--quick: 8,000,000 in 2,000), 9 in
+                                   10 hard-deleted, a fresh working copy each round.
+                                   The appenders start once compaction has sealed the
+                                   active segment and begun, and stop after the round's
+                                   time or as soon as compaction returns; the note says
+                                   whether compaction ran through every round's whole
+                                   window and how far it got. Baseline = the
+                                   append-durable-c16 row of the same run (run for the
+                                   ratio, not reported, if not selected); target ratio
+                                   >= 0.7
         Write baselines: pwrite + fdatasync with the events per sync the row achieved
         (no sync for .none; for .batched, writes the size of the store's batches and an
         fdatasync every 2 ms). Read-all baseline (also readall-view's and
@@ -120,9 +137,10 @@ struct BenchmarkArguments: Sendable {
         pread per record of the stream at its offset. Compact baseline: the same segment
         bytes read in 1 MiB preads, and as many bytes as compaction keeps written to one
         new file, one fsync at the end (run before each round's compaction, which
-        replaces the files it reads).
+        replaces the files it reads). append-durable-c16-compacting: see above.
         subscribe-live-latency has none.
-        Percentiles: per append call in the append rows and mixed; time to the first
+        Percentiles: per append call in the append rows (append-durable-c16-compacting
+        too) and mixed; time to the first
         event in read-stream rows; open times in open rows; per whole-stream read in
         open-10m-rss; per load in load-aggregate rows; acknowledgement to subscriber
         in subscribe-live-latency; read-all, readall-view, subscribe-catchup and compact
@@ -137,8 +155,8 @@ struct BenchmarkArguments: Sendable {
         the marker is missing or different, or the store fails to open. Delete that
         folder to reclaim its disk space (about 2 GB for 10m, 0.4 GB for 2m).
         The compaction rows' stores are kept the same way, with their deletions done,
-        in DIR/eventlog-bench-compact-1m (--quick: -200k; about 0.3 GB, 0.07 GB).
-        The first build takes a minute or more: 9,000
+        in DIR/eventlog-bench-compact-1m and -24m (--quick: -200k and -8m; about 0.3
+        and 5.2 GB, 0.07 and 1.7 GB). The first build takes a minute or more: 9,000
         deleteStream calls, each rewriting and syncing the STREAMS file, after a
         no-sync build. Each round works on a copy in the scratch folder whose sealed
         segments and index files are hard links to the kept ones (the store replaces
@@ -148,7 +166,7 @@ struct BenchmarkArguments: Sendable {
 
     static let rowNamesKnown = AppendRowSpec.all(quick: true).map(\.name) + ReadAllRow.names
         + ReadStreamRows.names + OpenRows.names + [LiveLatencyRow.name, MixedRow.name] + LoadAggregateRows.names
-        + [CompactRow.name]
+        + [CompactRow.name, CompactingAppendRow.name]
 
     /// Parses the arguments after the program name.
     static func parse(_ arguments: [String]) throws -> BenchmarkArguments {
