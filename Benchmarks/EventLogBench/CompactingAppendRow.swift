@@ -18,7 +18,7 @@ enum CompactingAppendRow {
     static let minimumCoveredShare = 0.9
 
     /// Large enough that compaction outlasts a round's appenders with room to
-    /// spare: on the project's machine it read 580 to 810 MB/s beside the
+    /// spare: on the project's machine it read 460 to 810 MB/s beside the
     /// appenders (warm file cache), so the 24m store (4.4 GB of records) lasts
     /// 5 s or more for a 3 s round, the 8m store (1.5 GB) about 2 s for a 1 s
     /// round. 24,000,000 events in 10,000 streams of 2,400 (--quick: 8,000,000
