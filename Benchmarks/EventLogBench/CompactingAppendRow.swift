@@ -68,11 +68,11 @@ enum CompactingAppendRow {
         let referenceNote: String
         if let reference {
             referenceRow = reference
-            referenceNote = "\(referenceName) row of this run"
+            referenceNote = "its row in this run"
         } else {
             Progress.log("  \(name): \(referenceName) was not selected; running it for the ratio")
             referenceRow = try await AppendRow.run(spec, scratchDirectory: scratch.path)
-            referenceNote = "\(referenceName) run for this ratio (not selected as a row)"
+            referenceNote = "run for this ratio only: not selected as a row"
         }
         let kept = shape.kept(in: scratch.parentPath)
         let keptNote = try await kept.prepare(label: name)
