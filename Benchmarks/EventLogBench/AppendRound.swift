@@ -73,11 +73,12 @@ enum AppendRound {
     }
 
     /// Appends `eventsPerCall` events per call to `stream`, one call at a time,
-    /// until the deadline has passed or `maxEvents` are written. The only work
-    /// between the two clock readings is the append call itself.
+    /// until the deadline has passed, `maxEvents` are written or `shouldStop`
+    /// (asked after each call) says so. The only work between the two clock
+    /// readings is the append call itself.
     static func appendLoop(
         store: FileEventStore, stream: StreamName, eventsPerCall: Int, dataSizeBytes: Int, deadlineNanoseconds: UInt64,
-        maxEvents: Int
+        maxEvents: Int, shouldStop: @Sendable () -> Bool = { false }
     ) async throws -> AppenderOutcome {
         var factory = BenchmarkEventFactory(dataSizeBytes: dataSizeBytes)
         var outcome = AppenderOutcome()
@@ -88,7 +89,7 @@ enum AppendRound {
             let callFinished = MonotonicClock.nanoseconds()
             outcome.latency.record(nanoseconds: callFinished - callStarted)
             outcome.events += eventsPerCall
-            if callFinished >= deadlineNanoseconds { break }
+            if callFinished >= deadlineNanoseconds || shouldStop() { break }
         }
         return outcome
     }

@@ -20,14 +20,19 @@ struct BenchmarkArguments: Sendable {
         and folder, and prints a table (stdout) and progress (stderr).
 
           --quick      Short run for CI and laptops (under 2 minutes on 2 cores, with
-                       the first build of the 2M open store): append rows run 1 s per
+                       the first build of the 2M open store; the first build of the
+                       compaction rows' stores adds about 20 s): append rows run 1 s per
                        round instead of 3 s, and so do subscribe-live-latency and
                        mixed; read-all, readall-view and subscribe-catchup scan
                        200,000 events instead of 1,000,000; open-10m and open-10m-rss use 2,000,000 events
-                       instead of 10,000,000 (their note says so; names stay).
+                       instead of 10,000,000; compact compacts 200,000 events instead
+                       of 1,000,000, and append-durable-c16-compacting's compaction
+                       works on 8,000,000 instead of 24,000,000 (their notes say so;
+                       names stay).
           --dir DIR    Make the scratch folder inside DIR (it must exist) instead of
                        the system temp folder. Only the scratch folder is removed; the
-                       large open store is kept beside it (see below).
+                       large open store and the compaction rows' stores are kept beside
+                       it (see below).
           --json FILE  Write the results as JSON to FILE (default: benchmark-results.json
                        in the current folder). An array of rows: name, events, seconds,
                        eventsPerSecond, p50Microseconds, p99Microseconds, p999Microseconds,
@@ -98,16 +103,48 @@ struct BenchmarkArguments: Sendable {
                                    gives the p50 speedup (target >= 20x) over the
                                    no-snapshot loads, which run for it even when
                                    only this row is selected
+          compact                  FileEventStore.compact() of 1,000,000 events in
+                                   10,000 streams of 100 (--quick: 200,000 in 2,000),
+                                   appended round-robin, then 9 streams in 10
+                                   hard-deleted: 90% of the events in every segment;
+                                   3 rounds, each on a fresh working copy of a kept
+                                   store, warm file cache; events/s = events compacted
+                                   per second (time of the compact() call, sealing the
+                                   active segment included); the note gives MB/s of
+                                   log read (report.bytesRead / that time, MB = 10^6
+                                   bytes; target >= 200 MB/s), bytes reclaimed and
+                                   events removed
+          append-durable-c16-compacting
+                                   append-durable-c16 (the same 16 appenders, rounds
+                                   and percentiles) measured while a compaction of a
+                                   large store with 90% deleted events runs in the same
+                                   store, process and disk: 24,000,000 events in 10,000
+                                   streams of 2,400 (--quick: 8,000,000 in 2,000), 9 in
+                                   10 hard-deleted, a fresh working copy each round.
+                                   The appenders start once compaction has sealed the
+                                   active segment and begun, and stop after the round's
+                                   time or as soon as compaction returns; the note says
+                                   whether compaction ran through every round's whole
+                                   window and how far it got. Baseline = the
+                                   append-durable-c16 row of the same run (run for the
+                                   ratio, not reported, if not selected); target ratio
+                                   >= 0.7
         Write baselines: pwrite + fdatasync with the events per sync the row achieved
         (no sync for .none; for .batched, writes the size of the store's batches and an
         fdatasync every 2 ms). Read-all baseline (also readall-view's and
         subscribe-catchup's): sequential 1 MiB preads of the segment files. Mixed
         baseline: the same appenders alone on the same store. Read-stream baseline: one
-        pread per record of the stream at its offset. subscribe-live-latency has none.
-        Percentiles: per append call in the append rows and mixed; time to the first
+        pread per record of the stream at its offset. Compact baseline: the same segment
+        bytes read in 1 MiB preads, and as many bytes as compaction keeps written to one
+        new file, one fsync at the end (run before each round's compaction, which
+        replaces the files it reads). append-durable-c16-compacting: see above.
+        subscribe-live-latency has none.
+        Percentiles: per append call in the append rows (append-durable-c16-compacting
+        too) and mixed; time to the first
         event in read-stream rows; open times in open rows; per whole-stream read in
         open-10m-rss; per load in load-aggregate rows; acknowledgement to subscriber
-        in subscribe-live-latency; read-all, readall-view and subscribe-catchup have none.
+        in subscribe-live-latency; read-all, readall-view, subscribe-catchup and compact
+        have none.
         RSS MiB / residentMemoryBytes: the process's peak resident memory (VmHWM) while
         the row ran, reset before each row (after returning freed heap with malloc_trim);
         it includes what earlier rows left resident (the progress lines give each row's
@@ -117,10 +154,20 @@ struct BenchmarkArguments: Sendable {
         -2m; DIR is --dir, else the temp folder) with a marker file; it is rebuilt when
         the marker is missing or different, or the store fails to open. Delete that
         folder to reclaim its disk space (about 2 GB for 10m, 0.4 GB for 2m).
+        The compaction rows' stores are kept the same way, with their deletions done,
+        in DIR/eventlog-bench-compact-1m and -24m (--quick: -200k and -8m; about 0.2
+        and 4.9 GB, 0.07 and 1.7 GB). Their first build took 16 s and 110 s on the
+        project's machine (--quick: 2 s and 15 s): a no-sync build, then 9,000
+        deleteStream calls (1,800 with --quick), each of which rewrites and syncs the
+        STREAMS file. Each round works on a copy in the scratch folder whose sealed
+        segments and index files are hard links to the kept ones (the store replaces
+        those files whole, never writes them in place; a check after each round
+        discards the kept store if one changed) and whose other files are copied.
         """
 
     static let rowNamesKnown = AppendRowSpec.all(quick: true).map(\.name) + ReadAllRow.names
         + ReadStreamRows.names + OpenRows.names + [LiveLatencyRow.name, MixedRow.name] + LoadAggregateRows.names
+        + [CompactRow.name, CompactingAppendRow.name]
 
     /// Parses the arguments after the program name.
     static func parse(_ arguments: [String]) throws -> BenchmarkArguments {

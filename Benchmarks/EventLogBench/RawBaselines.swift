@@ -123,3 +123,49 @@ enum ReadBaseline {
         return BaselineMeasurement(events: events, seconds: MonotonicClock.seconds(from: started, to: finished))
     }
 }
+
+/// Compaction's disk work with no store in the way: every segment byte read
+/// sequentially, and as many bytes as compaction keeps written to one new file,
+/// synced once at the end (compaction syncs each new segment and index file, and
+/// the folder after each rename: more syncs, so this is a floor on its I/O time).
+enum CompactionBaseline {
+    /// Reads `extents` in order in 1 MiB preads into one reused buffer; after each
+    /// read, appends that chunk's share of `keptBytes` (its first bytes) to a new
+    /// file at `path`; then one fsync. Reports the time against `events` (the
+    /// events the read bytes hold).
+    static func run(_ extents: [ReadBaseline.FileExtent], keptBytes: Int, path: String, events: Int) throws -> BaselineMeasurement {
+        let totalBytes = extents.reduce(0) { $0 + $1.lengthBytes }
+        precondition(totalBytes > 0 && (0...totalBytes).contains(keptBytes), "kept bytes are a part of the bytes read")
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ReadBaseline.chunkSizeBytes, alignment: 4096)
+        defer { buffer.deallocate() }
+        let output = try RawFile.create(path)
+        var readBytes = 0
+        var writtenBytes = 0
+        let started = MonotonicClock.nanoseconds()
+        for extent in extents {
+            let file = try RawFile.openForReading(extent.path)
+            var offset = 0
+            while offset < extent.lengthBytes {
+                let wanted = min(ReadBaseline.chunkSizeBytes, extent.lengthBytes - offset)
+                let count = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]), at: offset)
+                if count == 0 { break }
+                offset += count
+                readBytes += count
+                // Kept bytes in proportion to the bytes read so far, so writes
+                // interleave with reads as compaction's do.
+                let share = keptBytes * readBytes / totalBytes - writtenBytes
+                try output.write(UnsafeRawBufferPointer(rebasing: buffer[0..<share]), at: writtenBytes)
+                writtenBytes += share
+            }
+            try file.close()
+        }
+        try output.sync()
+        let finished = MonotonicClock.nanoseconds()
+        try output.close()
+        guard readBytes == totalBytes else {
+            throw BenchmarkError("compaction baseline read \(readBytes) bytes of the \(totalBytes) the segment files should hold")
+        }
+        assert(writtenBytes == keptBytes, "the baseline wrote every kept byte")
+        return BaselineMeasurement(events: events, seconds: MonotonicClock.seconds(from: started, to: finished))
+    }
+}

@@ -1,6 +1,7 @@
 // The baselines' only door to the disk: the same system calls the store makes
 // (pwrite, pread, fdatasync, posix_fallocate), with nothing in between, so that a
-// row's ratio to its baseline measures the store's own overhead.
+// row's ratio to its baseline measures the store's own overhead. Also link and
+// stat, for the working copies of kept stores (StoreCopy.swift).
 import Glibc
 
 /// A failed system call, with errno and, when opening, the file.
@@ -87,6 +88,30 @@ struct RawFile: ~Copyable {
         var status = stat()
         _ = try retrying("fstat", nil) { Int(Glibc.fstat(fd, &status)) }
         return Int(status.st_size)
+    }
+
+    /// Makes `newPath` a second name (hard link) of the file at `existingPath`.
+    /// The corresponding C function is `link`.
+    static func link(_ existingPath: String, to newPath: String) throws {
+        _ = try retrying("link", newPath) { Int(Glibc.link(existingPath, newPath)) }
+    }
+
+    /// What changes when a file is written in place: its size and modification
+    /// time (not its change time, which a new hard link moves too).
+    struct ContentStamp: Equatable, Sendable {
+        let sizeBytes: Int
+        let modifiedSeconds: Int
+        let modifiedNanoseconds: Int
+    }
+
+    /// The file at `path`'s ``ContentStamp`` (a symbolic link's own; stores hold
+    /// none). The corresponding C function is `lstat`.
+    static func contentStamp(_ path: String) throws -> ContentStamp {
+        var status = stat()
+        _ = try retrying("lstat", path) { Int(Glibc.lstat(path, &status)) }
+        return ContentStamp(
+            sizeBytes: Int(status.st_size), modifiedSeconds: Int(status.st_mtim.tv_sec),
+            modifiedNanoseconds: Int(status.st_mtim.tv_nsec))
     }
 
     /// Closes the descriptor, reporting a failure (close is not retried: on Linux

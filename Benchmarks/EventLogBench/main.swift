@@ -73,6 +73,13 @@ do {
         results += try await LoadAggregateRows.run(
             quick: arguments.quick, selects: arguments.selects, scratchDirectory: scratch.path)
     }
+    if arguments.selects(CompactRow.name) {
+        results.append(try await CompactRow.run(quick: arguments.quick, scratch: scratch))
+    }
+    if arguments.selects(CompactingAppendRow.name) {
+        let reference = results.first { $0.name == CompactingAppendRow.referenceName }
+        results.append(try await CompactingAppendRow.run(quick: arguments.quick, scratch: scratch, reference: reference))
+    }
 } catch {
     Progress.log("eventlog-bench: \(error)")
     try? scratch.remove()

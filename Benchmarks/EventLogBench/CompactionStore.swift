@@ -1,0 +1,99 @@
+// The stores the compaction rows compact: nine events in ten belong to
+// hard-deleted streams, spread evenly over the log, so that every segment holds
+// both kinds and compaction has to read and rewrite all of them (the costly case,
+// and the one a store sees when old customers' streams are deleted for good).
+import EventLog
+import EventSourcing
+import Foundation
+
+/// `streamCount` streams of `eventsPerStream` events, appended round-robin over
+/// the streams (event `i` in stream `i % streamCount`), then every stream but
+/// one in ``keptOneIn`` hard-deleted.
+struct CompactionStore: Sendable {
+    /// In the kept folder's name: `eventlog-bench-compact-<label>`.
+    let label: String
+    let streamCount: Int
+    let eventsPerStream: Int
+
+    /// One stream in this many is kept; the others are hard-deleted.
+    static let keptOneIn = 10
+    /// The most streams: their names have four digits.
+    static let maxStreamCount = 10_000
+
+    /// `cmp-0000` ... `cmp-9999`: eight bytes like the append rows' `bench-00`, so
+    /// every record is ``BenchmarkStreams/recordSizeBytes`` long and the raw
+    /// baselines can size their reads and writes from event counts.
+    static let streamNames = (0..<maxStreamCount).map { index in
+        let digits = String(index)
+        return BenchmarkStreams.fixedName("cmp-" + String(repeating: "0", count: 4 - digits.count) + digits)
+    }
+
+    init(label: String, streamCount: Int, eventsPerStream: Int) {
+        precondition((Self.keptOneIn...Self.maxStreamCount).contains(streamCount), "stream count \(streamCount) out of range")
+        precondition(streamCount % Self.keptOneIn == 0, "a whole number of kept streams")
+        self.label = label
+        self.streamCount = streamCount
+        self.eventsPerStream = eventsPerStream
+    }
+
+    static func isDeleted(stream: Int) -> Bool { stream % keptOneIn != 0 }
+
+    var eventCount: Int { streamCount * eventsPerStream }
+    var deletedStreamCount: Int { streamCount - streamCount / Self.keptOneIn }
+    var removedEventCount: Int { deletedStreamCount * eventsPerStream }
+    var keptEventCount: Int { eventCount - removedEventCount }
+    /// Bytes of the records in the log.
+    var logBytes: Int { eventCount * BenchmarkStreams.recordSizeBytes }
+    /// Bytes of the records compaction keeps.
+    var keptBytes: Int { keptEventCount * BenchmarkStreams.recordSizeBytes }
+
+    /// 1,000 events per call and four calls in flight: the order of events within
+    /// a stream does not matter here, only that every segment mixes both kinds.
+    var layout: StoreLayout {
+        let streamCount = streamCount
+        return StoreLayout(
+            eventCount: eventCount, streamNames: Array(Self.streamNames.prefix(streamCount)),
+            streamOfEvent: { $0 % streamCount }, maxEventsPerCall: 1_000, maxCallsInFlight: 4)
+    }
+
+    /// The store kept between runs in `parentPath`, built and then deleted from.
+    func kept(in parentPath: String) -> KeptStore {
+        var kept = KeptStore(parentPath: parentPath, kind: "compact", label: label, layout: layout)
+        let shape = self
+        kept.finishing = { directory in try await shape.deleteStreams(directory: directory, label: "compact-\(shape.label)") }
+        kept.finishingMarker = "hardDeleted all but 1 in \(Self.keptOneIn) streams (\(deletedStreamCount))\n"
+        return kept
+    }
+
+    /// Opens the built store and hard-deletes every stream but one in ``keptOneIn``.
+    ///
+    /// Slow for thousands of streams: each deletion rewrites and syncs the whole
+    /// STREAMS file (there is no call that deletes many streams at once), which is
+    /// why the result is kept between runs.
+    private func deleteStreams(directory: String, label: String) async throws {
+        let store = try FileEventStore.open(directory: directory, options: StoreOptions())
+        let started = MonotonicClock.nanoseconds()
+        var nextReportNanoseconds = started + 5_000_000_000
+        var deleted = 0
+        do {
+            for stream in 0..<streamCount where Self.isDeleted(stream: stream) {
+                try await store.deleteStream(
+                    Self.streamNames[stream], expectedVersion: .exact(StreamVersion(UInt64(eventsPerStream))), hard: true)
+                deleted += 1
+                if MonotonicClock.nanoseconds() >= nextReportNanoseconds {
+                    Progress.log("  \(label): hard-deleted \(NumberFormatting.grouped(deleted)) of "
+                        + "\(NumberFormatting.grouped(deletedStreamCount)) streams")
+                    nextReportNanoseconds += 5_000_000_000
+                }
+            }
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+        let seconds = MonotonicClock.seconds(from: started, to: MonotonicClock.nanoseconds())
+        Progress.log("  \(label): hard-deleted \(NumberFormatting.grouped(deleted)) streams "
+            + "(\(NumberFormatting.grouped(removedEventCount)) events) in \(NumberFormatting.decimal(seconds, decimals: 1)) s "
+            + "(\(NumberFormatting.decimal(seconds * 1_000 / Double(max(deleted, 1)), decimals: 2)) ms per deleteStream)")
+    }
+}
