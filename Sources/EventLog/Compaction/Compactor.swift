@@ -188,6 +188,9 @@ struct Compactor {
                     failure = error
                     return false
                 }
+                // Flushed as it goes, so that the final fsync does not flush megabytes
+                // at once and stall the writer's fdatasync behind it.
+                fileSystem.startWriteback(output, offset: written, lengthBytes: UInt64(buffer.count))
                 written += UInt64(buffer.count)
                 buffer.removeAll()
             }

@@ -56,9 +56,17 @@ protocol FileSystem: Sendable {
     func exists(_ path: String) -> Bool
     /// Takes an exclusive advisory lock without waiting; false if another process holds it.
     func tryLockExclusive(_ file: OpenFile) throws -> Bool
+    /// Starts writing the file's dirty pages in `[offset, offset + lengthBytes)` to the
+    /// device, without waiting: a hint that leaves a later sync less to do, so a long
+    /// write (compaction) does not end in one sync that stalls the writer's. Promises
+    /// nothing about durability; errors show at the sync.
+    func startWriteback(_ file: OpenFile, offset: UInt64, lengthBytes: UInt64)
 }
 
 extension FileSystem {
+    /// No writeback hint: the default for file systems without one (the simulated disk).
+    func startWriteback(_ file: OpenFile, offset: UInt64, lengthBytes: UInt64) {}
+
     /// Writes `bytes` to a new file at `path` atomically: temporary file, fsync,
     /// rename over `path`, fsync of the directory. Readers see the old or the new
     /// content, never a mix, even across a crash.

@@ -50,6 +50,21 @@ struct PosixFileSystem: FileSystem {
         _ = try retrying("fdatasync", file.path) { Glibc.fdatasync(file.fd) }
     }
 
+    /// The corresponding C function is `sync_file_range` with `SYNC_FILE_RANGE_WRITE`.
+    func startWriteback(_ file: OpenFile, offset: UInt64, lengthBytes: UInt64) {
+        guard let syncFileRange = Self.syncFileRange else { return }
+        _ = syncFileRange(file.fd, Int64(offset), Int64(lengthBytes), Self.syncFileRangeWrite)
+    }
+
+    /// `sync_file_range`, looked up at run time: Glibc's module map hides it (it is a
+    /// `_GNU_SOURCE` function), and a hint is worth no C shim. Nil where it is missing.
+    private static let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+    }()
+    /// `SYNC_FILE_RANGE_WRITE` from <fcntl.h>: start writeback of dirty pages, do not wait.
+    private static let syncFileRangeWrite: UInt32 = 2
+
     func sync(_ file: OpenFile) throws {
         _ = try retrying("fsync", file.path) { Glibc.fsync(file.fd) }
     }
