@@ -39,11 +39,7 @@ enum CompactRow {
         Progress.log("\(name): \(NumberFormatting.grouped(shape.eventCount)) events in "
             + "\(NumberFormatting.grouped(shape.streamCount)) streams, \(NumberFormatting.grouped(shape.deletedStreamCount)) "
             + "of them hard-deleted; \(rounds) rounds, each on a fresh working copy")
-        let kept = shape.kept(in: scratch.parentPath)
-        let keptNote = try await kept.prepare(label: name)
-        // Warm the file cache, so that the first round reads from memory as the others do.
-        _ = try ReadBaseline.run(
-            try ReadAllRow.segmentExtents(directory: kept.storeDirectory, eventCount: shape.eventCount), events: shape.eventCount)
+        let (kept, keptNote) = try await shape.preparedWarm(in: scratch.parentPath, label: name)
         return try await ResidentMemory.measuring {
             var measured: [Round] = []
             for round in 1...rounds {

@@ -74,11 +74,7 @@ enum CompactingAppendRow {
             referenceRow = try await AppendRow.run(spec, scratchDirectory: scratch.path)
             referenceNote = "run for this ratio only: not selected as a row"
         }
-        let kept = shape.kept(in: scratch.parentPath)
-        let keptNote = try await kept.prepare(label: name)
-        // Warm the file cache, so that every round's compaction reads from memory (as the compact row's does).
-        _ = try ReadBaseline.run(
-            try ReadAllRow.segmentExtents(directory: kept.storeDirectory, eventCount: shape.eventCount), events: shape.eventCount)
+        let (kept, keptNote) = try await shape.preparedWarm(in: scratch.parentPath, label: name)
         return try await ResidentMemory.measuring {
             var measured: [Round] = []
             for round in 1...rounds {

@@ -65,6 +65,16 @@ struct CompactionStore: Sendable {
         return kept
     }
 
+    /// The kept store, built and deleted from if needed, with its segments read once
+    /// so that every round's compaction reads from the file cache. Returns the kept
+    /// store and its note (built now, or reused).
+    func preparedWarm(in parentPath: String, label: String) async throws -> (KeptStore, String) {
+        let kept = kept(in: parentPath)
+        let note = try await kept.prepare(label: label)
+        _ = try ReadBaseline.run(try ReadAllRow.segmentExtents(directory: kept.storeDirectory, eventCount: eventCount), events: eventCount)
+        return (kept, note)
+    }
+
     /// Opens the built store and hard-deletes every stream but one in ``keptOneIn``.
     ///
     /// Slow for thousands of streams: each deletion rewrites and syncs the whole
