@@ -191,8 +191,9 @@ struct LogReader: Sendable {
         var streamVersions: [StreamName: UInt64] = [:]
         // Names are decoded only when a filter or a stream rule needs them.
         let needsNames = rules != nil || filter != .all
-        try withoutActuallyEscaping(body) { body in
-        let deliver = { (view: RecordView) throws -> Bool in
+        // A local function rather than a closure value: it captures `body` and the
+        // counters without escaping or boxing them.
+        func deliver(_ view: RecordView) throws -> Bool {
             if needsNames {
                 let stream = StreamName(unchecked: view.streamName)
                 if !filter.streams.isEmpty && !filter.streams.contains(stream) { return true }
@@ -253,7 +254,6 @@ struct LogReader: Sendable {
                     if try !readRecords(records, of: part, scanner: &scanner, deliver) { return }
                 }
             }
-        }
         }
     }
 
