@@ -52,6 +52,7 @@ struct DemoStory {
         let loadTimes = try await snapshotAndLoad()
         try await catchUp(&summaries, step: 9)
         try await replay(&summaries)
+        try await truncateAndCompact()
         return loadTimes
     }
 
@@ -232,6 +233,27 @@ struct DemoStory {
         }
         printOutput("10. Replay: the projection is reset and rebuilt from position 1 to @\(Self.grouped(reached.rawValue)): "
             + "the same \(caughtUp.count) summaries.")
+    }
+
+    private func truncateAndCompact() async throws {
+        let before = try await orders.load(Self.wholesaleOrder)
+        guard let snapshotVersion = try await store.truncateToLatestSnapshot(of: Self.wholesaleOrder) else {
+            throw CommandFailure(exitCode: .failure, message: "\(Self.wholesaleOrder) has no snapshot to truncate to; this is a bug")
+        }
+        let visible = try store.readAll()
+        let report = try await store.compact()
+        let after = try await orders.load(Self.wholesaleOrder)
+        guard after.state == before.state, after.version == before.version, try store.readAll() == visible else {
+            throw CommandFailure(exitCode: .failure, message: "compaction changed what the store reads; this is a bug")
+        }
+        printOutput("""
+            11. \(Self.wholesaleOrder)'s snapshot makes its first \(Self.grouped(snapshotVersion)) events unnecessary: the stream is \
+            truncated up
+                to it and the store compacted, online: \(Self.grouped(report.eventsRemoved)) events removed, \
+            \(HumanReadable.bytes(report.bytesReclaimed)) reclaimed; every
+                other event keeps its position, and \(Self.wholesaleOrder) still loads to the same state \
+            (v\(Self.grouped(after.version))).
+            """)
     }
 
     // MARK: Printing

@@ -39,6 +39,10 @@ import Testing
             "replaying all 2,002 events:",
             // The replay.
             "10. Replay: the projection is reset and rebuilt from position 1 to @2,031: the same 22 summaries.",
+            // Truncation up to the snapshot, and compaction.
+            "11. order-1002's snapshot makes its first 2,001 events unnecessary: the stream is truncated up",
+            "to it and the store compacted, online: 2,001 events removed, ",
+            "order-1002 still loads to the same state (v2,002).",
             // The figures.
             "Figures: 2,031 events written by 36 acknowledged appends",
             "eventlog read --store \(folder.store) --stream order-1001",
@@ -56,6 +60,8 @@ import Testing
         ])
         let verify = try await EventLogProcess.run(["verify", "--store", folder.store], in: folder)
         #expect(verify.status == 0, "\(verify)")
+        let wholesale = try await EventLogProcess.run(["read", "--store", folder.store, "--stream", "order-1002"], in: folder)
+        #expect(try JSONLines.objects(wholesale.standardOutput).map { $0["version"] as? Int } == [2_002], "truncated up to its snapshot")
     }
 
     @Test func demoRefusesAStoreThatAlreadyHoldsEvents() async throws {
