@@ -41,7 +41,7 @@ enum AppendCommand {
         // Checked before the store is opened, so a mistyped name creates nothing.
         let stream = try arguments.requiredStreamName()
         let expectedVersion = try arguments.expectedVersion()
-        let store = try FileEventStore.open(directory: directory, options: try arguments.storeOptions())
+        let store = try StoreOpening.open(directory, options: try arguments.storeOptions())
         if let torn = store.openReport.tornTail {
             printError("eventlog: note: recovered from an interrupted write: \(torn)")
         }

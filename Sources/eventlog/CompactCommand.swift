@@ -40,7 +40,7 @@ enum CompactCommand {
 
     static func run(_ arguments: ParsedArguments) async throws {
         let directory = try arguments.required("store")
-        let store = try FileEventStore.open(directory: directory, options: DeleteStreamCommand.existingStoreOptions())
+        let store = try StoreOpening.open(directory, options: DeleteStreamCommand.existingStoreOptions())
         let report: CompactionReport
         do {
             if let torn = store.openReport.tornTail {

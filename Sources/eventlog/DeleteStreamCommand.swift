@@ -40,7 +40,7 @@ enum DeleteStreamCommand {
         let stream = try arguments.requiredStreamName()
         let expectedVersion = try arguments.expectedVersion()
         let hard = arguments.isSet("hard")
-        let store = try FileEventStore.open(directory: directory, options: existingStoreOptions())
+        let store = try StoreOpening.open(directory, options: existingStoreOptions())
         do {
             if let torn = store.openReport.tornTail {
                 printError("eventlog: note: recovered from an interrupted write: \(torn)")

@@ -33,7 +33,7 @@ enum DemoCommand {
         let options = try arguments.storeOptions()
         let clock = ContinuousClock()
         let started = clock.now
-        let store = try FileEventStore.open(directory: directory, options: options)
+        let store = try StoreOpening.open(directory, options: options)
         do {
             guard store.lastPosition.rawValue == 0 else {
                 throw CommandFailure.invalidInput(

@@ -43,7 +43,7 @@ enum ExportCommand {
         var options = StoreOptions()
         options.readOnly = true
         options.createIfMissing = false
-        let store = try FileEventStore.open(directory: directory, options: options)
+        let store = try StoreOpening.open(directory, options: options)
         // The bar's total: what the store held when it was opened.
         let last = store.lastPosition.rawValue
         let total = last >= from ? last - from + 1 : 0

@@ -55,7 +55,7 @@ enum ImportCommand {
         // (a crash mid-import leaves a store to remove and import again anyway).
         options.durability = .none
         let started = ContinuousClock.now
-        let store = try FileEventStore.open(directory: directory, options: options)
+        let store = try StoreOpening.open(directory, options: options)
         var tally = Tally()
         do {
             guard store.lastPosition.rawValue == 0 else {

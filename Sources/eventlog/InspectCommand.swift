@@ -38,7 +38,7 @@ enum InspectCommand {
         var options = StoreOptions()
         options.readOnly = true
         options.createIfMissing = false
-        let store = try FileEventStore.open(directory: directory, options: options)
+        let store = try StoreOpening.open(directory, options: options)
         let inspection = try store.inspect(position: GlobalPosition(position))
         let last = store.lastPosition.rawValue
         try await store.close()

@@ -87,7 +87,7 @@ enum ReadCommand {
         var options = StoreOptions()
         options.readOnly = true
         options.createIfMissing = false
-        let store = try FileEventStore.open(directory: directory, options: options)
+        let store = try StoreOpening.open(directory, options: options)
         var output = OutputBuffer()
         // Print what was read before a failure (e.g. corruption further on) reaches the user.
         defer { try? output.flush() }

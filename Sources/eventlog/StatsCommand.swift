@@ -39,7 +39,7 @@ enum StatsCommand {
         var options = StoreOptions()
         options.readOnly = true
         options.createIfMissing = false
-        let store = try FileEventStore.open(directory: directory, options: options)
+        let store = try StoreOpening.open(directory, options: options)
         var stats = try store.stats(largestStreams: largestStreamCount)
         try await store.close()
         // Streams of equal size come in hash order; by name they read the same every run.

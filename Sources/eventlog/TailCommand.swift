@@ -58,7 +58,7 @@ enum TailCommand {
         var options = StoreOptions()
         options.readOnly = true
         options.createIfMissing = false
-        let store = try FileEventStore.open(directory: directory, options: options)
+        let store = try StoreOpening.open(directory, options: options)
         // Catch up with the writer first: "the current end" is what it has acknowledged.
         let start = try from.map { max($0, 1) } ?? store.refresh().rawValue + 1
         // On standard error, so a script reading the lines is not disturbed.

@@ -36,7 +36,7 @@ enum TruncateCommand {
                 "'--before 0' is not a version (versions start at 1); give the first version to keep, e.g. --before 2",
                 command: arguments.command)
         }
-        let store = try FileEventStore.open(directory: directory, options: DeleteStreamCommand.existingStoreOptions())
+        let store = try StoreOpening.open(directory, options: DeleteStreamCommand.existingStoreOptions())
         do {
             if let torn = store.openReport.tornTail {
                 printError("eventlog: note: recovered from an interrupted write: \(torn)")

@@ -93,6 +93,36 @@ import Testing
         #expect(piped.isEmpty, "\(String(decoding: piped, as: UTF8.self).debugDescription)")
     }
 
+    @Test func anOpenThatRebuildsIndexFilesDrawsAProgressLineOnATerminalOnly() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        try await StoreFixture.write(in: folder, segmentSizeBytes: 1 << 20) { store in
+            let padding = String(repeating: "x", count: 100)
+            for call in 0..<(Self.largeStoreEvents / 1_000) {
+                let events = (0..<1_000).map { StoreFixture.event("Tick", #"{"n":\#(call * 1_000 + $0),"padding":"\#(padding)"}"#) }
+                try await store.append(events, to: try StreamName("clock-\(call % 10)"), expectedVersion: .any)
+            }
+        }
+        func removeIndexFiles() throws {
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder.store) where name.hasSuffix(".idx") {
+                try FileManager.default.removeItem(atPath: folder.store + "/" + name)
+            }
+        }
+        try removeIndexFiles()
+        let (status, bytes) = try await StandardErrorCapture.run(
+            ["stats", "--store", folder.store], standardErrorOn: .terminal, in: folder)
+        #expect(status == 0)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.hasPrefix("\r["), "\(text.debugDescription)")
+        #expect(text.contains(" segments/s"), "\(text.debugDescription)")
+        #expect(!text.contains("\n") && text.hasSuffix(" \r"), "\(text.debugDescription)")
+
+        try removeIndexFiles()
+        let piped = try await EventLogProcess.run(["stats", "--store", folder.store], in: folder)
+        #expect(piped.status == 0, "\(piped)")
+        #expect(piped.standardError.isEmpty, "\(piped.standardError.debugDescription)")
+    }
+
     /// Export lines of `count` events over ten streams, taking turns.
     private func importLines(_ count: Int) -> [String] {
         (0..<count).map { number in

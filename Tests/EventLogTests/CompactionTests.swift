@@ -322,3 +322,21 @@ func filesContaining(_ marker: String, in path: String) throws -> [String] {
         try await store.close()
     }
 }
+
+@Suite struct OpenProgressTests {
+    @Test func openReportsEachSegmentAndTheIndexesItRebuilt() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (store, _) = try await CompactionTests().populatedStore(folder, streams: 4, perStream: 200)
+        try await store.close()
+        try removeIndexFiles(folder.path)
+        var reports: [OpenProgress] = []
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions()) { reports.append($0) }
+        let report = reopened.openReport
+        #expect(report.segmentCount > 2)
+        #expect(reports.map(\.segmentsOpened) == Array(1...report.segmentCount))
+        #expect(reports.allSatisfy { $0.segmentCount == report.segmentCount })
+        #expect(reports.last?.indexesRebuilt == report.rebuiltIndexes.count && report.rebuiltIndexes.count > 0)
+        try await reopened.close()
+    }
+}

@@ -40,6 +40,18 @@ public struct OpenReport: Sendable, Hashable {
     public var openMilliseconds = 0.0
 }
 
+/// How far opening a store has got: reported after each segment, so that a long
+/// open (index files rebuilt, a whole active segment read after a crash) can show
+/// progress.
+public struct OpenProgress: Sendable, Hashable {
+    /// Segment files opened so far.
+    public var segmentsOpened: Int
+    /// Segment files in the store.
+    public var segmentCount: Int
+    /// Index files rebuilt from their segments so far (the slow part of an open).
+    public var indexesRebuilt: Int
+}
+
 /// The recovered log, ready for a writer or for reads.
 struct RecoveredLog {
     var state: LogState
@@ -61,7 +73,9 @@ enum Recovery {
     /// (`readOnly == false`) also truncates a torn tail, removes a segment whose
     /// creation did not finish, rewrites missing index files and makes sure an
     /// unsealed active segment exists.
-    static func recover(configuration: LogConfiguration, cache: IndexCache, readOnly: Bool) throws -> RecoveredLog {
+    static func recover(
+        configuration: LogConfiguration, cache: IndexCache, readOnly: Bool, progress: ((OpenProgress) -> Void)? = nil
+    ) throws -> RecoveredLog {
         let fileSystem = configuration.fileSystem
         let directory = configuration.directory
         let listing = try fileSystem.listDirectory(directory)
@@ -126,6 +140,7 @@ enum Recovery {
                         recordsChecksum: memoryIndex.recordsChecksum)
                 }
             }
+            progress?(OpenProgress(segmentsOpened: index + 1, segmentCount: names.count, indexesRebuilt: report.rebuiltIndexes.count))
         }
 
         if !readOnly {

@@ -83,11 +83,22 @@ public final class FileEventStore: Sendable {
         try open(directory: directory, options: options, fileSystem: PosixFileSystem())
     }
 
+    /// Opens the store as ``open(directory:options:)`` does, calling `progress`
+    /// after each segment file (on the calling thread): for showing how far a long
+    /// open has got, such as one that rebuilds damaged or missing index files.
+    /// - Throws: What ``open(directory:options:)`` throws.
+    /// - Complexity: As ``open(directory:options:)``.
+    public static func open(
+        directory: String, options: StoreOptions = StoreOptions(), progress: @escaping (OpenProgress) -> Void
+    ) throws -> FileEventStore {
+        try open(directory: directory, options: options, fileSystem: PosixFileSystem(), progress: progress)
+    }
+
     /// - Parameter wallClock: Microseconds since 1970, for event timestamps and age
     ///   limits (tests pass a clock they control).
     static func open(
         directory: String, options: StoreOptions, fileSystem: any FileSystem,
-        wallClock: @escaping @Sendable () -> Int64 = Clock.wallMicroseconds
+        wallClock: @escaping @Sendable () -> Int64 = Clock.wallMicroseconds, progress: ((OpenProgress) -> Void)? = nil
     ) throws -> FileEventStore {
         let started = Clock.monotonicNanoseconds()
         guard (StoreOptions.minimumSegmentSizeBytes...StoreOptions.maximumSegmentSizeBytes).contains(options.segmentSizeBytes) else {
@@ -122,7 +133,8 @@ public final class FileEventStore: Sendable {
                     directory: directory, storeID: manifest.storeID, segmentSizeBytes: manifest.segmentSizeBytes,
                     preallocate: options.preallocateSegments, durability: options.durability, fileSystem: fileSystem)
                 let cache = IndexCache(budgetBytes: options.indexCacheBytes)
-                var recovered = try Recovery.recover(configuration: configuration, cache: cache, readOnly: options.readOnly)
+                var recovered = try Recovery.recover(
+                    configuration: configuration, cache: cache, readOnly: options.readOnly, progress: progress)
                 recovered.report.openMilliseconds = Double(Clock.monotonicNanoseconds() - started) / 1_000_000
                 let shared = SharedLog(
                     state: recovered.state, rules: try StreamRulesBook.load(directory: directory, fileSystem: fileSystem),
