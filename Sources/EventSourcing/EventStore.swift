@@ -270,13 +270,28 @@ public struct EventSubscription: AsyncSequence, Sendable {
     /// Pulls the next event from the store.
     public struct Iterator: AsyncIteratorProtocol {
         let puller: any EventPuller
+        /// Events pulled and not yet delivered: at most one batch of the puller's.
+        private var buffer: [RecordedEvent] = []
+        private var index = 0
+
+        init(puller: any EventPuller) { self.puller = puller }
+
         /// The next event the subscription delivers, suspending until one is
         /// appended if the subscriber has caught up.
         /// - Returns: The event, or nil once the iterating task is cancelled.
         /// - Throws: ``EventStoreError/closed`` when the store closes, or the
         ///   ``EventStoreError`` a failed read of the store reports (such as
         ///   `corrupted` or `io` from a file store).
-        public mutating func next() async throws -> RecordedEvent? { try await puller.next() }
+        public mutating func next() async throws -> RecordedEvent? {
+            // Most calls are served from the buffer, without a call into the puller.
+            if index == buffer.count {
+                index = 0
+                buffer.removeAll(keepingCapacity: true)
+                guard try await puller.nextBatch(into: &buffer), !buffer.isEmpty else { return nil }
+            }
+            index += 1
+            return buffer[index - 1]
+        }
     }
 }
 
@@ -285,4 +300,20 @@ public protocol EventPuller: AnyObject {
     /// The next event, waiting for one if the subscriber has caught up; nil once
     /// cancelled.
     func next() async throws -> RecordedEvent?
+
+    /// Appends the next events to `events` (at least one), waiting for one if the
+    /// subscriber has caught up. A puller that reads in batches hands over a whole
+    /// batch, so the iterator calls it once per batch rather than once per event.
+    /// - Returns: False once cancelled (nothing appended).
+    /// - Throws: What ``next()`` throws.
+    func nextBatch(into events: inout [RecordedEvent]) async throws -> Bool
+}
+
+extension EventPuller {
+    /// One event at a time, through ``next()``.
+    public func nextBatch(into events: inout [RecordedEvent]) async throws -> Bool {
+        guard let event = try await next() else { return false }
+        events.append(event)
+        return true
+    }
 }

@@ -53,23 +53,39 @@ final class AllEventsPuller: EventPuller {
     var bufferedCount: Int { buffer.count - index }
 
     func next() async throws -> RecordedEvent? {
+        if index == buffer.count {
+            index = 0
+            buffer.removeAll(keepingCapacity: true)
+            guard try await nextBatch(into: &buffer) else { return nil }
+        }
+        index += 1
+        return buffer[index - 1]
+    }
+
+    func nextBatch(into events: inout [RecordedEvent]) async throws -> Bool {
         while true {
-            if index < buffer.count {
-                index += 1
-                return buffer[index - 1]
-            }
-            if Task.isCancelled { return nil }
+            if Task.isCancelled { return false }
             store.followWriter()
             // Everything up to `end` is visible now; the read may see further.
             let end = store.lastPosition.rawValue
-            buffer = try store.readAll(
-                from: GlobalPosition(nextPosition), direction: .forward, maxCount: subscriptionBatchSize, filter: filter)
-            index = 0
-            if let last = buffer.last { nextPosition = last.position.rawValue + 1 }
+            let countBefore = events.count
+            try store.checkOpen()
+            try translatingSystemErrors {
+                // Each event is built straight into the batch (no copy of a borrowed one).
+                try store.reader.forEachRecord(
+                    from: nextPosition, direction: .forward, maxCount: subscriptionBatchSize, filter: filter
+                ) { view in
+                    events.append(view.event())
+                    return true
+                }
+            }
+            let read = events.count - countBefore
+            if let last = events.last, read > 0 { nextPosition = last.position.rawValue + 1 }
             // A short batch means every matching event up to `end` was read: skip
             // the non-matching ones so the next read does not scan them again.
-            if buffer.count < subscriptionBatchSize { nextPosition = max(nextPosition, end + 1) }
-            if buffer.isEmpty, try await !store.shared.waiters.wait(untilVisible: nextPosition) { return nil }
+            if read < subscriptionBatchSize { nextPosition = max(nextPosition, end + 1) }
+            if read > 0 { return true }
+            if try await !store.shared.waiters.wait(untilVisible: nextPosition) { return false }
         }
     }
 }
@@ -89,19 +105,28 @@ final class StreamEventsPuller: EventPuller {
     }
 
     func next() async throws -> RecordedEvent? {
+        if index == buffer.count {
+            index = 0
+            buffer.removeAll(keepingCapacity: true)
+            guard try await nextBatch(into: &buffer) else { return nil }
+        }
+        index += 1
+        return buffer[index - 1]
+    }
+
+    func nextBatch(into events: inout [RecordedEvent]) async throws -> Bool {
         while true {
-            if index < buffer.count {
-                index += 1
-                return buffer[index - 1]
-            }
-            if Task.isCancelled { return nil }
+            if Task.isCancelled { return false }
             store.followWriter()
             let end = store.lastPosition.rawValue
-            buffer = try store.readStream(stream, from: StreamVersion(nextVersion), direction: .forward, maxCount: subscriptionBatchSize)
-            index = 0
-            if let last = buffer.last { nextVersion = last.version.rawValue + 1 }
+            let batch = try store.readStream(stream, from: StreamVersion(nextVersion), direction: .forward, maxCount: subscriptionBatchSize)
+            if let last = batch.last {
+                nextVersion = last.version.rawValue + 1
+                events.append(contentsOf: batch)
+                return true
+            }
             // Nothing new in the stream up to `end`: wait for the log to move past it.
-            if buffer.isEmpty, try await !store.shared.waiters.wait(untilVisible: end + 1) { return nil }
+            if try await !store.shared.waiters.wait(untilVisible: end + 1) { return false }
         }
     }
 }
