@@ -64,4 +64,29 @@ import Testing
             if !fileSystem.misuses.isEmpty { return }
         }
     }
+
+    /// An I/O error at any call of a compaction fails the compaction and nothing
+    /// else: every read answers as before, no temporary file is left, appends go on,
+    /// and the next compaction finishes the work.
+    @Test(arguments: [SimulatedFileSystem.Operation.write, .sync, .rename, .open])
+    func anIOErrorDuringACompactionFailsItAndChangesNoAnswer(operation: SimulatedFileSystem.Operation) async throws {
+        let fileSystem = SimulatedFileSystem(seed: 3)
+        let (store, names) = try await Self.prepare(fileSystem)
+        let expected = try StoreReadings(store, streams: names)
+        try await store.compact()  // the first compaction seals and compacts: later ones compact new deletions only
+        try await store.deleteStream(names[5], expectedVersion: .any, hard: true)
+        let expectedAfterDelete = try StoreReadings(store, streams: names)
+        #expect(expectedAfterDelete != expected)
+        fileSystem.inject(.init(operation, errno: SimulatedFileSystem.ioError, persistent: true, pathContains: "seg"))
+        await #expect(throws: EventStoreError.self) { try await store.compact() }
+        fileSystem.removeFaults()
+        #expect(try StoreReadings(store, streams: names) == expectedAfterDelete, "\(operation)")
+        #expect(fileSystem.names(in: Self.directory)?.contains { $0.hasSuffix(".tmp") } == false, "\(operation)")
+        let report = try await store.compact()
+        #expect(report.eventsRemoved > 0, "\(operation): \(report)")
+        #expect(try StoreReadings(store, streams: names) == expectedAfterDelete, "\(operation)")
+        _ = try await store.append([event()], to: names[0], expectedVersion: .exact(40))
+        try await store.close()
+        #expect(try FileEventStore.verify(directory: Self.directory, simulatedFileSystem: fileSystem).isHealthy)
+    }
 }

@@ -157,6 +157,10 @@ struct Compactor {
         let temporaryPath = path + ".tmp"
         if fileSystem.exists(temporaryPath) { try fileSystem.remove(temporaryPath) }
         let output = try fileSystem.open(temporaryPath, mode: .createExclusive)
+        // Until the rename, a failure leaves the old segment in place and the copy
+        // goes (the next writer open would remove it too).
+        var renamed = false
+        defer { if !renamed { try? fileSystem.remove(temporaryPath) } }
         var outputOpen = true
         defer { if outputOpen { try? fileSystem.close(output) } }
 
@@ -202,13 +206,7 @@ struct Compactor {
         }
         report.segmentsScanned += 1
         report.bytesRead += entry.recordsEnd
-        guard removed > 0 else {
-            // Nothing to remove after all (an age limit not yet reached): keep the old file.
-            try fileSystem.close(output)
-            outputOpen = false
-            try fileSystem.remove(temporaryPath)
-            return
-        }
+        guard removed > 0 else { return }  // Nothing to remove after all (an age limit not yet reached).
         index.markRemoved(before: entry.lastPosition + 1, timestampMicroseconds: lastTimestamp)
         let recordsEnd = written + UInt64(buffer.count)
         let footer = SegmentFooter(
@@ -224,6 +222,7 @@ struct Compactor {
         let bytesBefore = try fileSize(path) + (fileSystem.exists(oldIndexPath) ? try fileSize(oldIndexPath) : 0)
         // The switch: after this rename (and the folder sync) the segment is the new one.
         try fileSystem.rename(temporaryPath, to: path)
+        renamed = true
         try fileSystem.syncDirectory(configuration.directory)
         let segment = Segment(
             file: try fileSystem.open(path, mode: .readOnly), number: old.number, firstPosition: old.firstPosition,
