@@ -89,4 +89,15 @@ import Testing
         try await store.close()
         #expect(try FileEventStore.verify(directory: Self.directory, simulatedFileSystem: fileSystem).isHealthy)
     }
+
+    /// Random workloads (streams, deletions, truncations, count limits, earlier
+    /// compactions), each compaction crashed at a random I/O call.
+    @Test func aHundredRandomCompactionsCrashedAtRandomCallsLoseNothingReachable() async {
+        let summary = await CompactionCrashTest.run(iterations: 100, seed: 2_026)
+        #expect(summary.failure == nil, "iteration \(summary.failure?.iteration ?? -1): \(summary.failure?.problem ?? "")")
+        #expect(summary.iterations == 100)
+        #expect(summary.crashesDuringCompaction > 50, "most crashes land inside the compaction")
+        #expect(summary.powerLosses > 25 && summary.powerLosses < 75)
+        #expect(summary.eventsRemoved > 500, "the workloads give compaction work")
+    }
 }
