@@ -24,8 +24,9 @@ enum ImportCommand {
             they went in; positions are given anew, dense from 1 in input order, and timestamps
             are the time of the import. JSON data and metadata are stored as the exact text of
             their value in the line (not parsed and serialized again), so exported bytes are
-            imported unchanged. Every stream's events must start at version 1 and have no gaps
-            (else exit 3, as for any wrong expected version).
+            imported unchanged. A stream whose first event is past version 1 (it was truncated
+            in the exported store) starts there, the versions below it hidden as they were. A
+            stream's events must have no gaps (else exit 3, as for any wrong expected version).
             """,
             """
             Consecutive events of a stream are appended in one call (at most \(ImportBatch.maxEvents) events and
@@ -116,14 +117,26 @@ enum ImportCommand {
 
     private static func append(_ batch: ImportBatch, to store: FileEventStore, tally: inout Tally) async throws {
         guard !batch.isEmpty else { return }
-        do {
-            _ = try await store.append(batch.parts)
-        } catch let error as EventStoreError {
-            let failure = CommandFailure(error, context: batch.lines)
-            guard case .wrongExpectedVersion = error else { throw failure }
-            throw failure.adding(
-                "Import keeps every event's version, so each stream's events must run from version 1 without gaps, "
-                    + "in order; export the whole store (without --from) and import it into an empty folder.")
+        while true {
+            do {
+                _ = try await store.append(batch.parts)
+                break
+            } catch let error as EventStoreError {
+                // A stream whose first exported event is past version 1 was truncated in
+                // the exported store: start it there (versions below stay hidden), then retry.
+                if case .wrongExpectedVersion(let stream, .exact(let expected), let actual) = error, actual == .none,
+                    expected.rawValue > 0
+                {
+                    try await store.startStream(stream, atVersion: StreamVersion(expected.rawValue + 1))
+                    tally.streams += 1
+                    continue
+                }
+                let failure = CommandFailure(error, context: batch.lines)
+                guard case .wrongExpectedVersion = error else { throw failure }
+                throw failure.adding(
+                    "Import keeps every event's version, so each stream's events must run without gaps, in order; "
+                        + "export the whole store (without --from) and import it into an empty folder.")
+            }
         }
         tally.events += batch.eventCount
         tally.streams += batch.newStreams

@@ -198,15 +198,51 @@ import Testing
         #expect(stored.map(\.id.uuidString) == [Self.firstID])
     }
 
-    @Test func aStreamThatDoesNotStartAtVersionOneExitsThreeAndWritesNothing() async throws {
+    @Test func aStreamThatStartsPastVersionOneStartsThereAndAGapExitsThree() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
         let result = try await EventLogProcess.run(
-            ["import", "--store", folder.store], lines: [Self.line(version: 5, id: Self.firstID)], in: folder)
-        #expect(result.status == 3, "\(result)")
-        #expect(result.standardError.contains("line 1: Wrong expected version for stream 'order-1'"), "\(result)")
-        #expect(result.standardError.contains("from version 1 without gaps"), "\(result)")
-        #expect(try events(at: folder.store).isEmpty)
+            ["import", "--store", folder.store],
+            lines: [Self.line(version: 5, id: Self.firstID), Self.line(version: 6, id: Self.secondID)], in: folder)
+        #expect(result.status == 0, "\(result)")
+        #expect(try events(at: folder.store).map(\.version) == [5, 6])
+        let append = try await EventLogProcess.run(
+            ["append", "--store", folder.store, "--stream", "order-1", "--expected-version", "6"],
+            lines: [#"{"type":"Tick","data":{}}"#], in: folder)
+        #expect(append.standardOutput == "order-1 7 3\n", "\(append)")
+
+        let gap = folder.file("gap")
+        let gapped = try await EventLogProcess.run(
+            ["import", "--store", gap],
+            lines: [Self.line(version: 1, id: Self.firstID), Self.line(version: 3, id: Self.secondID)], in: folder)
+        #expect(gapped.status == 3, "\(gapped)")
+        #expect(gapped.standardError.contains("line 2: Wrong expected version for stream 'order-1'"), "\(gapped)")
+        #expect(gapped.standardError.contains("must run without gaps"), "\(gapped)")
+        #expect(try events(at: gap).map(\.version) == [1])
+    }
+
+    @Test func anExportOfACompactedStoreImportsToTheSameStreamsAndVersions() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        _ = try await makeVariedStore(in: folder)
+        try await StoreFixture.write(in: folder) { store in
+            try await store.truncateStream("order-1", before: 5)
+            try await store.deleteStream("invoice-1", expectedVersion: .any, hard: true)
+            try await store.setStreamMetadata(StreamMetadata(maxCount: 3), for: "customer-2")
+            try await store.compact()
+        }
+        let export = try await EventLogProcess.run(["export", "--store", folder.store], in: folder)
+        try #require(export.status == 0, "\(export)")
+        let copy = folder.file("copy")
+        let imported = try await EventLogProcess.run(["import", "--store", copy], input: Data(export.standardOutput.utf8), in: folder)
+        #expect(imported.status == 0, "\(imported)")
+        let original = try events(at: folder.store)
+        let copied = try events(at: copy)
+        #expect(copied.map(\.stream) == original.map(\.stream))
+        #expect(copied.map(\.version) == original.map(\.version))
+        #expect(copied.map(\.id) == original.map(\.id))
+        #expect(copied.first { $0.stream == "order-1" }?.version == 5)
+        #expect(!copied.contains { $0.stream == "invoice-1" })
     }
 
     @Test func emptyInputImportsNothingAndSucceeds() async throws {

@@ -340,3 +340,30 @@ func filesContaining(_ marker: String, in path: String) throws -> [String] {
         try await reopened.close()
     }
 }
+
+@Suite struct StartStreamTests {
+    @Test func aStreamStartedAtALaterVersionTakesAppendsFromThereAcrossReopens() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        try await store.startStream("imported-1", atVersion: 40)
+        #expect(try store.version(of: "imported-1") == 39)
+        await #expect(throws: EventStoreError.self) {
+            try await store.append([event()], to: "imported-1", expectedVersion: .noStream)
+        }
+        let result = try await store.append([event()], to: "imported-1", expectedVersion: .exact(39))
+        #expect(result.nextExpectedVersion == 40)
+        _ = try await store.append([event()], to: "other-1", expectedVersion: .noStream)
+        await #expect(throws: EventStoreError.invalidArgument("stream 'other-1' is already at version 1; only a stream with no events can start at a later version")) {
+            try await store.startStream("other-1", atVersion: 5)
+        }
+        await #expect(throws: EventStoreError.self) { try await store.startStream("new-1", atVersion: 0) }
+        try await store.compact()
+        try await store.close()
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(try reopened.readStream("imported-1").map(\.version) == [40])
+        let next = try await reopened.append([event()], to: "imported-1", expectedVersion: .exact(40))
+        #expect(next.nextExpectedVersion == 41)
+        try await reopened.close()
+    }
+}

@@ -182,7 +182,7 @@ public enum FuzzTargets {
             "stream-rules": [StreamRulesFormat.encode([
                 "order-1": StreamRule(truncateBefore: 5, isHardDeleted: false), "gone-2": StreamRule(truncateBefore: 1, isHardDeleted: true),
                 "sensor-3": StreamRule(maxCount: 100, maxAgeMicroseconds: 86_400_000_000),
-                "gone-4": StreamRule(isHardDeleted: true, versionWhenDeleted: 17),
+                "gone-4": StreamRule(isHardDeleted: true, versionFloor: 17),
             ])],
         ]
     }

@@ -13,9 +13,10 @@ struct StreamRule: Equatable, Sendable {
     var maxCount: UInt64 = 0
     /// Events older than this many microseconds are hidden (0: no limit).
     var maxAgeMicroseconds: UInt64 = 0
-    /// A hard-deleted stream's version when it was deleted: its version for good,
-    /// even once compaction has removed every event.
-    var versionWhenDeleted: UInt64 = 0
+    /// The stream's version is at least this, even with no event stored: a
+    /// hard-deleted stream's version when it was deleted (once compaction has removed
+    /// every event), or where an imported truncated stream starts, less one.
+    var versionFloor: UInt64 = 0
 
     /// Whether the rule hides nothing (an entry that need not be kept).
     var isEmpty: Bool { self == StreamRule() }
@@ -47,12 +48,12 @@ struct StreamRule: Equatable, Sendable {
 ///     8  u32 format version (2)
 ///    12  u32 entry count
 ///    16  entries: u16 name length, name (UTF-8), u64 truncate-before, u8 flags (bit 0: hard-deleted),
-///        u64 max count (0: none), u64 max age in microseconds (0: none), u64 version when hard-deleted
+///        u64 max count (0: none), u64 max age in microseconds (0: none), u64 version floor
 ///   end  u32 CRC32C of everything before it
 enum StreamRulesFormat {
     static let magic: [UInt8] = Array("EVLOGRUL".utf8)
     static let fileName = "STREAMS"
-    /// An entry's bytes after its name: truncate-before, flags, max count, max age, version when deleted.
+    /// An entry's bytes after its name: truncate-before, flags, max count, max age, version floor.
     static let fixedEntryBytes = 8 + 1 + 8 + 8 + 8
 
     static func encode(_ rules: [StreamName: StreamRule]) -> [UInt8] {
@@ -66,7 +67,7 @@ enum StreamRulesFormat {
             bytes.append(rule.isHardDeleted ? 1 : 0)
             append(rule.maxCount, to: &bytes)
             append(rule.maxAgeMicroseconds, to: &bytes)
-            append(rule.versionWhenDeleted, to: &bytes)
+            append(rule.versionFloor, to: &bytes)
         }
         append(CRC32C.checksum(bytes), to: &bytes)
         return bytes
@@ -102,12 +103,12 @@ enum StreamRulesFormat {
                 let flags = raw[offset + 8]
                 let maxCount = raw.loadLE(UInt64.self, at: offset + 9)
                 let maxAge = raw.loadLE(UInt64.self, at: offset + 17)
-                let versionWhenDeleted = raw.loadLE(UInt64.self, at: offset + 25)
+                let versionFloor = raw.loadLE(UInt64.self, at: offset + 25)
                 offset += StreamRulesFormat.fixedEntryBytes
                 guard flags & ~1 == 0, truncateBefore >= 1 else { throw FormatError(reason: "stream rules entry has bad fields") }
                 rules[name] = StreamRule(
                     truncateBefore: truncateBefore, isHardDeleted: flags & 1 != 0, maxCount: maxCount, maxAgeMicroseconds: maxAge,
-                    versionWhenDeleted: versionWhenDeleted)
+                    versionFloor: versionFloor)
             }
             guard offset == end else { throw FormatError(reason: "stream rules file has trailing bytes") }
             return rules

@@ -94,6 +94,13 @@ struct LogReader: Sendable {
         case otherStream
     }
 
+    /// The stream's version: its last event's (hidden ones included), or its rule's
+    /// floor when that is higher (a hard-deleted stream compacted away, an imported
+    /// truncated stream).
+    func streamVersion(_ stream: StreamName) throws -> UInt64 {
+        max(try streamHead(stream)?.version ?? 0, shared.rules.rule(for: stream)?.versionFloor ?? 0)
+    }
+
     /// The stream's last version and event id (hidden events included), or nil if it has no events.
     func streamHead(_ stream: StreamName) throws -> StreamHead? {
         var head: StreamHead?

@@ -584,8 +584,15 @@ final class LogWriter: @unchecked Sendable {
     }
 
     private func check(_ part: StreamAppend) -> PartCheck {
-        if shared.rules.rule(for: part.stream)?.isHardDeleted == true { return .failed(.streamDeleted(stream: part.stream)) }
-        let head = heads.head(of: part.stream)!
+        let rule = shared.rules.rule(for: part.stream)
+        if rule?.isHardDeleted == true { return .failed(.streamDeleted(stream: part.stream)) }
+        var head = heads.head(of: part.stream)!
+        if let floor = rule?.versionFloor, floor > head.version {
+            // A stream started at a later version (an import of a truncated stream):
+            // no event is stored below it.
+            head = StreamHead(version: floor, lastEventID: nil)
+            heads.set(head, for: part.stream)
+        }
         let current = head.version
         let expectedBase: UInt64
         switch part.expectedVersion {

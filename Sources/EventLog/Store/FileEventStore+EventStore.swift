@@ -89,14 +89,14 @@ extension FileEventStore: EventStore {
         try checkWritable()
         try translatingSystemErrors {
             if shared.rules.rule(for: stream)?.isHardDeleted == true { throw EventStoreError.streamDeleted(stream: stream) }
-            let current = try reader.streamHead(stream)?.version ?? 0
+            let current = try reader.streamVersion(stream)
             guard expectedVersion.isSatisfied(by: StreamVersion(current)) else {
                 throw EventStoreError.wrongExpectedVersion(stream: stream, expected: expectedVersion, actual: StreamVersion(current))
             }
             try shared.rules.update(stream, directory: directory, fileSystem: configuration.fileSystem) { rule in
                 if hard {
                     rule.isHardDeleted = true
-                    rule.versionWhenDeleted = current
+                    rule.versionFloor = current
                 } else {
                     rule.truncateBefore = max(rule.truncateBefore, current + 1)
                 }
@@ -162,6 +162,31 @@ extension FileEventStore: EventStore {
             maxCount: rule.maxCount > 0 ? Int(rule.maxCount) : nil,
             maxAge: rule.maxAgeMicroseconds > 0 ? .microseconds(Int64(rule.maxAgeMicroseconds)) : nil,
             truncateBefore: rule.truncateBefore > 1 ? StreamVersion(rule.truncateBefore) : nil)
+    }
+
+    /// Starts `stream`, which has no events, at `version`: its version becomes
+    /// `version - 1`, so that its next event is `version`, and the versions below
+    /// are hidden as if truncated and compacted away. For restoring a stream whose
+    /// early events were truncated (what `eventlog import` does with such a stream
+    /// from `eventlog export`).
+    /// - Throws: ``EventStoreError/invalidArgument(_:)`` if the stream already has a
+    ///   version or `version` is 0; ``EventStoreError/streamDeleted(stream:)``,
+    ///   ``EventStoreError/readOnly(path:)``, ``EventStoreError/closed``, I/O errors.
+    public func startStream(_ stream: StreamName, atVersion version: StreamVersion) async throws {
+        try checkWritable()
+        guard version.rawValue >= 1 else { throw EventStoreError.invalidArgument("versions start at 1; a stream cannot start at version 0") }
+        try translatingSystemErrors {
+            let current = try reader.streamVersion(stream)
+            guard current == 0 else {
+                throw EventStoreError.invalidArgument(
+                    "stream '\(stream)' is already at version \(current); only a stream with no events can start at a later version")
+            }
+            try shared.rules.update(stream, directory: directory, fileSystem: configuration.fileSystem) { rule in
+                if rule.isHardDeleted { throw EventStoreError.streamDeleted(stream: stream) }
+                rule.truncateBefore = max(rule.truncateBefore, version.rawValue)
+                rule.versionFloor = version.rawValue - 1
+            }
+        }
     }
 
     private func checkWritable() throws {

@@ -256,9 +256,7 @@ public final class FileEventStore: Sendable {
     ///   stream (a Bloom filter skips most); none for a hard-deleted stream.
     public func version(of stream: StreamName) throws -> StreamVersion {
         try checkOpen()
-        // A hard-deleted stream's events may be compacted away; its version stays.
-        if let rule = shared.rules.rule(for: stream), rule.isHardDeleted { return StreamVersion(rule.versionWhenDeleted) }
-        return try translatingSystemErrors { StreamVersion(try reader.streamHead(stream)?.version ?? 0) }
+        return try translatingSystemErrors { StreamVersion(try reader.streamVersion(stream)) }
     }
 
     /// Counters of the writer's work.
