@@ -244,6 +244,27 @@ import Testing
         }
     }
 
+    @Test func aReadOnlyStoreSeesTheWritersDeletionsAndLimitsAfterARefresh() async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024)) { writer, folder in
+            for n in 0..<3 {
+                try await writer.append([event("E", n)], to: "keep-1")
+                try await writer.append([event("E", n)], to: "gone-1")
+            }
+            let reader = try FileEventStore.open(directory: folder.path, options: readOnly())
+            #expect(try reader.readAll().count == 6)
+            try await writer.deleteStream("gone-1", expectedVersion: .any, hard: true)
+            try await writer.setStreamMetadata(StreamMetadata(maxCount: 1), for: "keep-1")
+            try await writer.append([event("E", 3)], to: "keep-1")
+            #expect(try reader.refresh() == 7)
+            #expect(try reader.readAll().map(\.stream) == ["keep-1"], "hidden in this process as in the writer's")
+            #expect(try reader.readStream("keep-1").map(\.version) == [4])
+            try await writer.setStreamMetadata(StreamMetadata(), for: "keep-1")
+            try reader.refresh()
+            #expect(try reader.readStream("keep-1").count == 4, "a relaxed limit shows them again (before compaction)")
+            try await reader.close()
+        }
+    }
+
     @Test func aReadOnlySubscriptionFollowsLiveAppendsOfAnotherWriter() async throws {
         try await withStore(testOptions(segmentSizeBytes: 64 * 1024)) { writer, folder in
             try await writer.append([event()], to: "l-1")

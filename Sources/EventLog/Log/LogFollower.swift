@@ -10,8 +10,9 @@ final class LogFollower: Sendable {
     private let configuration: LogConfiguration
     private let shared: SharedLog
     private let cache: IndexCache
-    /// Serialises refreshes (the state mutex is never held across their I/O).
-    private let refreshing = Mutex(())
+    /// Serialises refreshes (the state mutex is never held across their I/O), and
+    /// remembers the STREAMS file's bytes last read, to reload the rules when they change.
+    private let refreshing = Mutex<[UInt8]?>(nil)
 
     init(configuration: LogConfiguration, shared: SharedLog, cache: IndexCache) {
         self.configuration = configuration
@@ -30,7 +31,8 @@ final class LogFollower: Sendable {
     /// - Returns: the new visible end.
     @discardableResult
     func refresh() throws -> UInt64 {
-        try refreshing.withLock { _ in
+        try refreshing.withLock { lastRules in
+            try reloadRulesIfChanged(&lastRules)
             var visibleEnd = shared.state.withLock { $0.visibleEnd }
             guard let target = publishedPosition(), target > visibleEnd else { return visibleEnd }
             while visibleEnd < target, try advance(toward: target) {
@@ -39,6 +41,25 @@ final class LogFollower: Sendable {
             shared.waiters.advance(to: visibleEnd)
             return visibleEnd
         }
+    }
+
+    /// Rereads STREAMS, and replaces the rules if the writer changed them (deletion,
+    /// truncation and limits hide events from this process's reads too). The writer
+    /// replaces the file atomically, so it reads whole, old or new.
+    private func reloadRulesIfChanged(_ lastBytes: inout [UInt8]?) throws {
+        let path = configuration.directory + "/" + StreamRulesFormat.fileName
+        let bytes = configuration.fileSystem.exists(path) ? try configuration.fileSystem.readWholeFile(path) : []
+        if let lastBytes, lastBytes == bytes { return }
+        if lastBytes == nil, bytes.isEmpty, shared.rules.isEmpty {
+            lastBytes = bytes
+            return
+        }
+        do {
+            shared.rules.replaceAll(with: bytes.isEmpty ? [:] : try StreamRulesFormat.decode(bytes))
+        } catch let error as FormatError {
+            throw EventStoreError.corrupted(file: path, offset: 0, reason: error.reason)
+        }
+        lastBytes = bytes
     }
 
     /// One step: read the active segment up to `target`, or move past a segment the

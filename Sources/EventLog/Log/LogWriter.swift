@@ -353,9 +353,12 @@ final class LogWriter: @unchecked Sendable {
             return
         }
 
-        // 3. Publish: the events become visible only now, after their sync.
+        // 3. Publish: the events become visible only now, after their sync; to other
+        //    processes too, before any appender hears back, so that an append that
+        //    returned is visible to a follower's next refresh.
         let lastWritten = nextPosition - 1
         publish(lastWritten: lastWritten)
+        if lastWritten >= batchFirstPosition { publishPosition(lastWritten) }
         statistics.withLock {
             $0.batches += 1
             $0.eventsWritten += lastWritten + 1 - batchFirstPosition
@@ -371,7 +374,6 @@ final class LogWriter: @unchecked Sendable {
             }
         }
         heads.trim()
-        if lastWritten >= batchFirstPosition { publishPosition(lastWritten) }
 
         // 5. Index files of the segments sealed in this batch, off the appenders' path.
         for segment in sealedInBatch { writeIndexFile(of: segment) }

@@ -26,6 +26,12 @@ final class StreamRulesBook: Sendable {
 
     var isEmpty: Bool { rules.withLock { $0.isEmpty } }
 
+    /// Replaces every rule with those another process wrote (a read-only store
+    /// following a writer rereads the STREAMS file).
+    func replaceAll(with newRules: [StreamName: StreamRule]) {
+        rules.withLock { $0 = newRules }
+    }
+
     func rule(for stream: StreamName) -> StreamRule? { rules.withLock { $0[stream] } }
 
     /// A snapshot of all rules, for filtering a batch of events without re-locking.
