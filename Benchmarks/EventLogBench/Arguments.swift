@@ -156,10 +156,9 @@ struct BenchmarkArguments: Sendable {
         folder to reclaim its disk space (about 2 GB for 10m, 0.4 GB for 2m).
         The compaction rows' stores are kept the same way, with their deletions done,
         in DIR/eventlog-bench-compact-1m and -24m (--quick: -200k and -8m; about 0.2
-        and 4.9 GB, 0.07 and 1.7 GB). Their first build took 16 s and 110 s on the
-        project's machine (--quick: 2 s and 15 s): a no-sync build, then 9,000
-        deleteStream calls (1,800 with --quick), each of which rewrites and syncs the
-        STREAMS file. Each round works on a copy in the scratch folder whose sealed
+        and 4.9 GB, 0.07 and 1.7 GB). Their first build is a no-sync build (about
+        2 s and 60 s on the project's machine) and one deleteStreams call for the
+        9,000 streams (1,800 with --quick). Each round works on a copy in the scratch folder whose sealed
         segments and index files are hard links to the kept ones (the store replaces
         those files whole, never writes them in place; a check after each round
         discards the kept store if one changed) and whose other files are copied.

@@ -3,6 +3,7 @@
 // answers as before the compaction (no reachable event lost, positions
 // unchanged), it verifies healthy, takes appends, and compacts again.
 import EventSourcing
+import Foundation
 import Testing
 
 @_spi(Testing) @testable import EventLog
@@ -99,5 +100,32 @@ import Testing
         #expect(summary.crashesDuringCompaction > 50, "most crashes land inside the compaction")
         #expect(summary.powerLosses > 25 && summary.powerLosses < 75)
         #expect(summary.eventsRemoved > 500, "the workloads give compaction work")
+    }
+}
+
+@Suite struct BulkDeleteTests {
+    @Test func deletingManyStreamsAtOnceRewritesTheRulesOnceAndActsLikeDeletingEach() async throws {
+        let fileSystem = SimulatedFileSystem(seed: 9)
+        fileSystem.makeDurableDirectory("/data")
+        let store = try FileEventStore.open(directory: "/data/store", options: testOptions(), simulatedFileSystem: fileSystem)
+        let names = try (0..<60).map { try StreamName("bulk-\($0)") }
+        for name in names { _ = try await store.append([event(), event()], to: name, expectedVersion: .noStream) }
+        try await store.saveSnapshot(Snapshot(stream: names[0], version: 2, state: Data("s".utf8)))
+        try await store.deleteStream(names[59], expectedVersion: .any, hard: true)
+        let renamesBefore = fileSystem.callCount(.rename)
+        let deleted = try await store.deleteStreams(Array(names[0..<30]) + [names[59]], hard: true)
+        #expect(deleted == 30, "the one already hard-deleted is skipped")
+        #expect(fileSystem.callCount(.rename) - renamesBefore == 1, "one atomic rewrite of STREAMS")
+        #expect(try await store.deleteStreams(Array(names[30..<59]), hard: false) == 29)
+        #expect(try store.readAll().isEmpty)
+        #expect(try await store.loadSnapshot(of: names[0]) == nil)
+        await #expect(throws: EventStoreError.streamDeleted(stream: names[1])) {
+            try await store.append([event()], to: names[1], expectedVersion: .any)
+        }
+        #expect(try await store.append([event()], to: names[30], expectedVersion: .exact(2)).nextExpectedVersion == 3)
+        #expect(try store.version(of: names[1]) == 2)
+        let report = try await store.compact()
+        #expect(report.eventsRemoved == 31 * 2 + 28 + 2, "hard: both events; soft: all but the last (bulk-30 got a third after its delete)")
+        try await store.close()
     }
 }

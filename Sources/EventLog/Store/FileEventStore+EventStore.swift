@@ -101,15 +101,65 @@ extension FileEventStore: EventStore {
                     rule.truncateBefore = max(rule.truncateBefore, current + 1)
                 }
             }
-            // A snapshot describes events that are gone now.
+            try removeSnapshots(of: [stream])
+        }
+    }
+
+    /// Deletes every stream in `streams` (soft or hard, at whatever version each is),
+    /// with one rewrite and sync of the rules file for all of them: for bulk work,
+    /// where ``deleteStream(_:expectedVersion:hard:)`` in a loop would rewrite the
+    /// file once per stream. Streams already hard-deleted are skipped. Their
+    /// snapshots are removed.
+    /// - Returns: How many streams were deleted now.
+    /// - Throws: ``EventStoreError/closed``; ``EventStoreError/readOnly(path:)``;
+    ///   ``EventStoreError/corrupted(file:offset:reason:)`` from looking up a version;
+    ///   ``EventStoreError/io(operation:path:errno:message:)`` (nothing deleted if it
+    ///   comes from the rules file; all deleted if from removing a snapshot).
+    /// - Complexity: A version lookup per stream, one rewrite of the rules file
+    ///   (O(streams with rules)), and a look at each stream's snapshot file.
+    @discardableResult
+    public func deleteStreams(_ streams: [StreamName], hard: Bool = false) async throws -> Int {
+        try checkWritable()
+        return try translatingSystemErrors {
+            var versions: [StreamName: UInt64] = [:]
+            for stream in streams where versions[stream] == nil && shared.rules.rule(for: stream)?.isHardDeleted != true {
+                versions[stream] = try reader.streamVersion(stream)
+            }
+            var deleted = 0
+            try shared.rules.updateAll(directory: directory, fileSystem: configuration.fileSystem) { rules in
+                deleted = 0
+                for (stream, current) in versions {
+                    var rule = rules[stream] ?? StreamRule()
+                    if rule.isHardDeleted { continue }
+                    if hard {
+                        rule.isHardDeleted = true
+                        rule.versionFloor = current
+                    } else {
+                        rule.truncateBefore = max(rule.truncateBefore, current + 1)
+                    }
+                    rules[stream] = rule
+                    deleted += 1
+                }
+            }
+            try removeSnapshots(of: Array(versions.keys))
+            return deleted
+        }
+    }
+
+    /// Removes the snapshots of deleted streams (they describe events that are gone),
+    /// then syncs the snapshot folder once.
+    private func removeSnapshots(of streams: [StreamName]) throws {
+        var removed = false
+        for stream in streams {
             let snapshot = SnapshotFormat.path(directory: directory, stream: stream)
             if configuration.fileSystem.exists(snapshot),
                 (try? SnapshotFormat.decode(configuration.fileSystem.readWholeFile(snapshot)))?.stream ?? stream == stream
             {
                 try configuration.fileSystem.remove(snapshot)
-                try configuration.fileSystem.syncDirectory(directory + "/" + SnapshotFormat.folder)
+                removed = true
             }
         }
+        if removed { try configuration.fileSystem.syncDirectory(directory + "/" + SnapshotFormat.folder) }
     }
 
     /// Hides the events of `stream` before `version` from every read, at once (a

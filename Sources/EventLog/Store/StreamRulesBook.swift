@@ -41,11 +41,22 @@ final class StreamRulesBook: Sendable {
     func update(
         _ stream: StreamName, directory: String, fileSystem: any FileSystem, _ change: (inout StreamRule) throws -> Void
     ) throws {
+        try updateAll(directory: directory, fileSystem: fileSystem) { rules in
+            var rule = rules[stream] ?? StreamRule()
+            try change(&rule)
+            rules[stream] = rule
+        }
+    }
+
+    /// Applies `change` to the rules of any streams at once, with one rewrite of the
+    /// file, and persists the result before it takes effect.
+    func updateAll(
+        directory: String, fileSystem: any FileSystem, _ change: (inout [StreamName: StreamRule]) throws -> Void
+    ) throws {
         try changes.withLock { _ in
             var updated = rules.withLock { $0 }
-            var rule = updated[stream] ?? StreamRule()
-            try change(&rule)
-            updated[stream] = rule.isEmpty ? nil : rule
+            try change(&updated)
+            updated = updated.filter { !$0.value.isEmpty }
             try fileSystem.writeAtomically(
                 StreamRulesFormat.encode(updated), to: directory + "/" + StreamRulesFormat.fileName, directory: directory)
             rules.withLock { $0 = updated }
