@@ -170,6 +170,9 @@ struct StoreManifest: Equatable {
         guard version == formatVersion else {
             throw FormatError(reason: "store format version \(version), this build reads version \(formatVersion)")
         }
+        guard bytes[12..<16].allSatisfy({ $0 == 0 }), bytes[48..<60].allSatisfy({ $0 == 0 }) else {
+            throw FormatError(reason: "manifest reserved bytes are not zero")
+        }
         let manifest = StoreManifest(
             storeID: UUID(uuid: bytes.loadUnaligned(fromByteOffset: 16, as: uuid_t.self)),
             segmentSizeBytes: bytes.loadLE(UInt64.self, at: 32),
