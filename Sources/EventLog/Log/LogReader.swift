@@ -98,7 +98,10 @@ struct LogReader: Sendable {
     /// floor when that is higher (a hard-deleted stream compacted away, an imported
     /// truncated stream).
     func streamVersion(_ stream: StreamName) throws -> UInt64 {
-        max(try streamHead(stream)?.version ?? 0, shared.rules.rule(for: stream)?.versionFloor ?? 0)
+        let rule = shared.rules.rule(for: stream)
+        // A hard-deleted stream takes no more events: its version is fixed, no lookup needed.
+        if let rule, rule.isHardDeleted { return rule.versionFloor }
+        return max(try streamHead(stream)?.version ?? 0, rule?.versionFloor ?? 0)
     }
 
     /// The stream's last version and event id (hidden events included), or nil if it has no events.
@@ -171,19 +174,11 @@ struct LogReader: Sendable {
 
     // MARK: The whole log
 
-    /// Calls `body` with each visible event from `position` in `direction` that
-    /// passes `filter`, at most `maxCount`; `body` returns false to stop early.
-    /// Types and categories are narrowed through the index before any record is read.
-    func forEachEvent(
-        from position: UInt64, direction: ReadDirection, maxCount: Int, filter: EventFilter,
-        _ body: (RecordedEvent) throws -> Bool
-    ) throws {
-        try forEachRecord(from: position, direction: direction, maxCount: maxCount, filter: filter) { try body($0.event()) }
-    }
-
-    /// As ``forEachEvent(from:direction:maxCount:filter:_:)``, handing `body` the
-    /// record in the read buffer instead of a decoded event: nothing is copied or
-    /// decoded that `body` does not ask for. The view is valid only during the call.
+    /// Calls `body` with each visible record from `position` in `direction` that
+    /// passes `filter`, at most `maxCount`, in the read buffer: nothing is copied or
+    /// decoded that `body` does not ask for, and the view is valid only during the
+    /// call; `body` returns false to stop early. Types and categories are narrowed
+    /// through the index before any record is read.
     func forEachRecord(
         from position: UInt64, direction: ReadDirection, maxCount: Int, filter: EventFilter,
         _ body: (RecordView) throws -> Bool

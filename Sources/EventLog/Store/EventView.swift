@@ -57,13 +57,6 @@ extension FileEventStore {
         from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max,
         filter: EventFilter = .all, _ body: (EventView) throws -> Bool
     ) throws {
-        try checkOpen()
-        try AppendValidation.checkMaxCount(maxCount)
-        if direction == .backward && position.rawValue == 0 { return }
-        try translatingSystemErrors {
-            try reader.forEachRecord(from: position.rawValue, direction: direction, maxCount: maxCount, filter: filter) {
-                try body(EventView(record: $0))
-            }
-        }
+        try forEachRecord(from: position, direction: direction, maxCount: maxCount, filter: filter) { try body(EventView(record: $0)) }
     }
 }

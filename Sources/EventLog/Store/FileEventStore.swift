@@ -277,7 +277,10 @@ public final class FileEventStore: Sendable {
         filter: EventFilter
     ) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
-        try forEachEvent(from: position, direction: direction, maxCount: maxCount, filter: filter) { events.append($0) }
+        try forEachRecord(from: position, direction: direction, maxCount: maxCount, filter: filter) { record in
+            events.append(record.event())  // built in place: no copy of a borrowed event
+            return true
+        }
         return events
     }
 
@@ -301,15 +304,25 @@ public final class FileEventStore: Sendable {
         from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max,
         filter: EventFilter = .all, _ body: (RecordedEvent) throws -> Void
     ) throws {
+        try forEachRecord(from: position, direction: direction, maxCount: maxCount, filter: filter) { record in
+            try body(record.event())
+            return true
+        }
+    }
+
+    /// The checks and error translation every whole-log read shares, around the
+    /// reader's record loop: `body` sees each record in the read buffer and returns
+    /// false to stop.
+    func forEachRecord(
+        from position: GlobalPosition, direction: ReadDirection, maxCount: Int, filter: EventFilter,
+        _ body: (RecordView) throws -> Bool
+    ) throws {
         try checkOpen()
         try Self.checkMaxCount(maxCount)
         // Backward from position 0 is before the first event: nothing.
         if direction == .backward && position.rawValue == 0 { return }
         try translatingSystemErrors {
-            try reader.forEachEvent(from: position.rawValue, direction: direction, maxCount: maxCount, filter: filter) {
-                try body($0)
-                return true
-            }
+            try reader.forEachRecord(from: position.rawValue, direction: direction, maxCount: maxCount, filter: filter, body)
         }
     }
 

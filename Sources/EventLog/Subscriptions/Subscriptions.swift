@@ -35,19 +35,11 @@ extension FileEventStore {
 /// How many events a subscriber reads per trip to the log: bounds its memory.
 private let subscriptionBatchSize = 2_048
 
-/// Pulls `$all` for one subscriber.
-final class AllEventsPuller: EventPuller {
-    private let store: FileEventStore
-    private let filter: EventFilter
-    private var nextPosition: UInt64
+/// A puller that reads the log a batch at a time. The subscription's iterator takes
+/// whole batches (``nextBatch(into:)``); ``next()`` hands one out event by event.
+class BatchPuller: EventPuller {
     private var buffer: [RecordedEvent] = []
     private var index = 0
-
-    init(store: FileEventStore, from position: UInt64, filter: EventFilter) {
-        self.store = store
-        self.filter = filter
-        nextPosition = position
-    }
 
     /// Events read from the log and not yet handed out: at most one batch.
     var bufferedCount: Int { buffer.count - index }
@@ -62,22 +54,37 @@ final class AllEventsPuller: EventPuller {
         return buffer[index - 1]
     }
 
+    /// Appends the next batch; each subclass reads its own source.
     func nextBatch(into events: inout [RecordedEvent]) async throws -> Bool {
+        preconditionFailure("\(type(of: self)) must read its batches")
+    }
+}
+
+/// Pulls `$all` for one subscriber.
+final class AllEventsPuller: BatchPuller {
+    private let store: FileEventStore
+    private let filter: EventFilter
+    private var nextPosition: UInt64
+
+    init(store: FileEventStore, from position: UInt64, filter: EventFilter) {
+        self.store = store
+        self.filter = filter
+        nextPosition = position
+    }
+
+    override func nextBatch(into events: inout [RecordedEvent]) async throws -> Bool {
         while true {
             if Task.isCancelled { return false }
             store.followWriter()
             // Everything up to `end` is visible now; the read may see further.
             let end = store.lastPosition.rawValue
             let countBefore = events.count
-            try store.checkOpen()
-            try translatingSystemErrors {
-                // Each event is built straight into the batch (no copy of a borrowed one).
-                try store.reader.forEachRecord(
-                    from: nextPosition, direction: .forward, maxCount: subscriptionBatchSize, filter: filter
-                ) { view in
-                    events.append(view.event())
-                    return true
-                }
+            // Each event is built straight into the batch (no copy of a borrowed one).
+            try store.forEachRecord(
+                from: GlobalPosition(nextPosition), direction: .forward, maxCount: subscriptionBatchSize, filter: filter
+            ) { record in
+                events.append(record.event())
+                return true
             }
             let read = events.count - countBefore
             if let last = events.last, read > 0 { nextPosition = last.position.rawValue + 1 }
@@ -91,12 +98,10 @@ final class AllEventsPuller: EventPuller {
 }
 
 /// Pulls one stream for one subscriber, through the stream's index entries.
-final class StreamEventsPuller: EventPuller {
+final class StreamEventsPuller: BatchPuller {
     private let store: FileEventStore
     private let stream: StreamName
     private var nextVersion: UInt64
-    private var buffer: [RecordedEvent] = []
-    private var index = 0
 
     init(store: FileEventStore, stream: StreamName, from version: UInt64) {
         self.store = store
@@ -104,17 +109,7 @@ final class StreamEventsPuller: EventPuller {
         nextVersion = version
     }
 
-    func next() async throws -> RecordedEvent? {
-        if index == buffer.count {
-            index = 0
-            buffer.removeAll(keepingCapacity: true)
-            guard try await nextBatch(into: &buffer) else { return nil }
-        }
-        index += 1
-        return buffer[index - 1]
-    }
-
-    func nextBatch(into events: inout [RecordedEvent]) async throws -> Bool {
+    override func nextBatch(into events: inout [RecordedEvent]) async throws -> Bool {
         while true {
             if Task.isCancelled { return false }
             store.followWriter()
