@@ -26,7 +26,7 @@ enum AppendRound {
     /// Opens a fresh store in `directory`, runs the row's appenders until its time
     /// or event limit, and closes the store (the close's final sync is not timed).
     static func measure(_ spec: AppendRowSpec, directory: String) async throws -> AppendRoundMeasurement {
-        let store = try FileEventStore.open(directory: directory, options: StoreOptions(durability: spec.durability))
+        let store = try FileEventStore.open(directory: directory, options: spec.storeOptions)
         var warmUp = BenchmarkEventFactory(dataSizeBytes: spec.dataSizeBytes)
         for _ in 0..<warmUpCalls {
             try await store.append(warmUp.next(spec.eventsPerCall), to: BenchmarkStreams.name(0))

@@ -32,9 +32,14 @@ enum AppendRow {
                     + "baseline \(NumberFormatting.grouped(baseline.eventsPerSecond)) events/s")
         }
         var row = RowResult(name: spec.name, rounds: results)
+        var notes: [String] = []
         if spec.dataSizeBytes != BenchmarkEventFactory.dataSizeBytes {
-            row.note = "\(NumberFormatting.grouped(spec.dataSizeBytes))-byte event data"
+            notes.append("\(NumberFormatting.grouped(spec.dataSizeBytes))-byte event data")
         }
+        if spec.loneAppenderWritesOnItsThread {
+            notes.append("StoreOptions.loneAppenderWritesOnItsThread on: the appender writes its own calls")
+        }
+        if !notes.isEmpty { row.note = notes.joined(separator: "; ") }
         return row
     }
 }

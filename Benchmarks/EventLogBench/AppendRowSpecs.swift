@@ -16,6 +16,15 @@ struct AppendRowSpec: Sendable {
     let maxEvents: Int
     /// Bytes of each event's data.
     var dataSizeBytes = BenchmarkEventFactory.dataSizeBytes
+    /// ``StoreOptions/loneAppenderWritesOnItsThread``.
+    var loneAppenderWritesOnItsThread = false
+
+    /// The store's options for this row.
+    var storeOptions: StoreOptions {
+        var options = StoreOptions(durability: durability)
+        options.loneAppenderWritesOnItsThread = loneAppenderWritesOnItsThread
+        return options
+    }
 
     /// Bytes of each event's record, which the baseline writes as many of.
     var recordSizeBytes: Int { BenchmarkStreams.recordSizeBytes(dataSizeBytes: dataSizeBytes) }
@@ -51,6 +60,13 @@ struct AppendRowSpec: Sendable {
                 name: "append-durable-c1-1k", durability: .fsync, appenderCount: 1, eventsPerCall: 1,
                 targetNanoseconds: durableNanoseconds, maxEvents: 1_000_000, dataSizeBytes: 1_000),
             AppendRowSpec(
+                name: "append-durable-c1-lone", durability: .fsync, appenderCount: 1, eventsPerCall: 1,
+                targetNanoseconds: durableNanoseconds, maxEvents: 1_000_000, loneAppenderWritesOnItsThread: true),
+            AppendRowSpec(
+                name: "append-durable-c1-1k-lone", durability: .fsync, appenderCount: 1, eventsPerCall: 1,
+                targetNanoseconds: durableNanoseconds, maxEvents: 1_000_000, dataSizeBytes: 1_000,
+                loneAppenderWritesOnItsThread: true),
+            AppendRowSpec(
                 name: "append-durable-c16", durability: .fsync, appenderCount: 16, eventsPerCall: 1,
                 targetNanoseconds: durableNanoseconds, maxEvents: 2_000_000),
             AppendRowSpec(
@@ -65,6 +81,9 @@ struct AppendRowSpec: Sendable {
             AppendRowSpec(
                 name: "append-nosync-c1", durability: .none, appenderCount: 1, eventsPerCall: 1,
                 targetNanoseconds: durableNanoseconds, maxEvents: noSyncMaxEvents),
+            AppendRowSpec(
+                name: "append-nosync-c1-lone", durability: .none, appenderCount: 1, eventsPerCall: 1,
+                targetNanoseconds: durableNanoseconds, maxEvents: noSyncMaxEvents, loneAppenderWritesOnItsThread: true),
         ]
     }
 

@@ -54,11 +54,16 @@ struct BenchmarkArguments: Sendable {
         rounds merged):
           append-durable-c1        .fsync, 1 appender, 1 event per call
           append-durable-c1-1k     .fsync, 1 appender, 1 event per call, 1,000-byte data
+          append-durable-c1-lone   as append-durable-c1, with StoreOptions
+                                   .loneAppenderWritesOnItsThread on (the appender
+                                   writes and syncs its own calls)
+          append-durable-c1-1k-lone  as append-durable-c1-1k, with that option on
           append-durable-c16       .fsync, 16 concurrent appenders, own stream each
           append-durable-c64       .fsync, 64 concurrent appenders, own stream each
           append-durable-batch100  .fsync, 1 appender, 100 events per call
           append-batched-c64       .batched(maxDelay: 2 ms), 64 concurrent appenders
           append-nosync-c1         .none, 1 appender, 1 event per call
+          append-nosync-c1-lone    as append-nosync-c1, with that option on
           read-all                 forEachEvent over the whole log, checksums verified
           readall-view             forEachEventView over the same store, touching only
                                    each event's position and data length; the note

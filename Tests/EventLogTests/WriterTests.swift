@@ -10,27 +10,34 @@ import Testing
 final class GatedFileSystem: FileSystem {
     private let real = PosixFileSystem()
     private let gate = DispatchSemaphore(value: 0)
-    private let state = Mutex<(armed: Bool, entered: CheckedContinuation<Void, Never>?)>((false, nil))
+    private struct Hold {
+        var isArmed = false
+        var hasEntered = false
+    }
+    private let hold = Mutex(Hold())
 
-    /// Holds the next `fdatasync` until `open()`; returns once the writer is inside it.
-    func holdNextSync() async {
-        await withCheckedContinuation { continuation in
-            state.withLock { $0 = (true, continuation) }
+    /// Holds the next `fdatasync`, by whichever thread, until ``open()``. Arm before
+    /// starting the call whose sync is to be held.
+    func armHold() { hold.withLock { $0 = Hold(isArmed: true) } }
+
+    /// Returns once a thread is held inside the armed `fdatasync`; throws if the
+    /// test is cancelled first (its time limit).
+    func waitUntilHeld() async throws {
+        while !hold.withLock({ $0.hasEntered }) {
+            try Task.checkCancellation()
+            await Task.yield()
         }
     }
 
     func open() { gate.signal() }
 
     func syncData(_ file: OpenFile) throws {
-        let entered = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.armed else { return nil }
-            defer { state = (false, nil) }
-            return state.entered
+        let held = hold.withLock { hold in
+            defer { hold.isArmed = false }
+            if hold.isArmed { hold.hasEntered = true }
+            return hold.isArmed
         }
-        if let entered {
-            entered.resume()
-            gate.wait()
-        }
+        if held { gate.wait() }
         try real.syncData(file)
     }
 
@@ -62,8 +69,9 @@ final class GatedFileSystem: FileSystem {
         let writer = try #require(store.writer)
         let appenders = 64
 
+        fileSystem.armHold()
         async let first = store.append([event()], to: "g-0")
-        await fileSystem.holdNextSync()
+        try await fileSystem.waitUntilHeld()
         let results = try await withThrowingTaskGroup(of: AppendResult.self) { group in
             for index in 1..<appenders {
                 group.addTask { try await store.append([event()], to: StreamName("g-\(index)")) }
@@ -112,6 +120,183 @@ final class GatedFileSystem: FileSystem {
                 #expect(try store.readStream(StreamName("c-\(index)")).map(\.version.rawValue) == Array(1...UInt64(perAppender)))
             }
         }
+    }
+}
+
+/// A task's call that finds the writer thread asleep, nothing queued, and the same
+/// task's call before it, is written by its caller, on the caller's thread
+/// (`LogWriter.appendOnCallingThread`).
+@Suite(.timeLimit(.minutes(1))) struct CallerWriteTests {
+    /// Options that let a lone appender sync its own calls.
+    private static func loneAppenderOptions(segmentSizeBytes: Int = 64 * 1024, durability: Durability = .fsync) -> StoreOptions {
+        var options = testOptions(segmentSizeBytes: segmentSizeBytes, durability: durability)
+        options.loneAppenderWritesOnItsThread = true
+        return options
+    }
+
+    /// Waits, without sleeping, until the writer thread sleeps with nothing to do;
+    /// throws if the test is cancelled first (its time limit).
+    private static func idle(_ writer: LogWriter) async throws {
+        while !writer.isIdle {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+    }
+
+    /// Appends twice from one task, the second time once the writer thread sleeps:
+    /// the second call is a lone appender's. `beforeSecondCall` runs just before it.
+    private static func loneAppend(
+        _ store: FileEventStore, to stream: StreamName, beforeSecondCall: @Sendable () -> Void = {}
+    ) async throws -> AppendResult {
+        try await store.append([event()], to: stream)
+        try await idle(try #require(store.writer))
+        beforeSecondCall()
+        return try await store.append([event()], to: stream)
+    }
+
+    @Test(arguments: [Durability.fsync, .none, .batched(maxDelay: .milliseconds(1))])
+    func byDefaultEveryCallGoesThroughTheWriterThread(durability: Durability) async throws {
+        try await withStore(testOptions(durability: durability)) { store, _ in
+            let writer = try #require(store.writer)
+            for n in 1...10 {
+                try await Self.idle(writer)
+                try await store.append([event("E", n)], to: "default")
+            }
+            #expect(store.statistics.callsWrittenByCaller == 0)
+        }
+    }
+
+    @Test(arguments: [Durability.none, .batched(maxDelay: .seconds(60))])
+    func withoutASyncPerCallALoneAppendersCallsAreOnlyWritten(durability: Durability) async throws {
+        try await withStore(Self.loneAppenderOptions(durability: durability)) { store, _ in
+            let writer = try #require(store.writer)
+            for n in 1...10 {
+                try await Self.idle(writer)
+                try await store.append([event("E", n)], to: "unsynced")
+            }
+            #expect(store.statistics.callsWrittenByCaller == 9, "all but the first call")
+            #expect(store.statistics.syncs == 0)
+            #expect(store.lastPosition == 10)
+        }
+    }
+
+    @Test func aLoneAppendersCallsAreWrittenSyncedAndVisibleWhenTheyReturn() async throws {
+        try await withStore(Self.loneAppenderOptions()) { store, _ in
+            let writer = try #require(store.writer)
+            try await store.append([event("E", 0)], to: "lone")
+            for n in 1...20 {
+                try await Self.idle(writer)
+                let before = store.statistics
+                let result = try await store.append([event("E", n)], to: "lone")
+                let after = store.statistics
+                #expect(after.callsWrittenByCaller == before.callsWrittenByCaller + 1)
+                #expect(after.syncs == before.syncs + 1, "synced before the caller heard back")
+                #expect(result.lastPosition == GlobalPosition(UInt64(n + 1)))
+                #expect(store.lastPosition == result.lastPosition, "acknowledged means visible")
+            }
+        }
+    }
+
+    @Test func callsOfDifferentLiveTasksOneAfterAnotherGoThroughTheWriterThread() async throws {
+        try await withStore(Self.loneAppenderOptions()) { store, _ in
+            let writer = try #require(store.writer)
+            // The handles keep every task alive (a finished task's memory may be
+            // reused by the next one, which then counts as the same appender).
+            var tasks: [Task<AppendResult, any Error>] = []
+            for n in 1...10 {
+                try await Self.idle(writer)
+                tasks.append(Task { try await store.append([event("E", n)], to: "turns") })
+                _ = try await tasks[tasks.count - 1].value
+            }
+            #expect(store.statistics.callsWrittenByCaller == 0)
+            #expect(try store.readStream("turns").count == 10)
+        }
+    }
+
+    @Test func segmentsACallerSealsGetTheirIndexFilesFromTheWriterThread() async throws {
+        try await withStore(Self.loneAppenderOptions(segmentSizeBytes: 64 * 1024)) { store, folder in
+            let writer = try #require(store.writer)
+            for n in 1...40 {
+                try await Self.idle(writer)
+                try await store.append([event("E", n, bytes: 8_000)], to: "big")
+            }
+            #expect(store.statistics.callsWrittenByCaller == 39, "all but the first call")
+            #expect(store.statistics.segmentsSealed >= 3)
+            try await Self.idle(writer)
+            let segments = try segmentFiles(folder.path)
+            for segment in segments.dropLast() {
+                #expect(FileManager.default.fileExists(atPath: String(segment.dropLast(4)) + ".idx"), "\(segment)")
+            }
+        }
+    }
+
+    @Test func callsQueuedWhileACallerWritesGoToTheWriterThreadAfterIt() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        let store = try FileEventStore.open(directory: folder.path, options: Self.loneAppenderOptions(), fileSystem: fileSystem)
+        let writer = try #require(store.writer)
+        async let first = offThePool { try await Self.loneAppend(store, to: "q-0", beforeSecondCall: fileSystem.armHold) }
+        try await fileSystem.waitUntilHeld()
+        #expect(store.statistics.callsWrittenByCaller == 1, "the lone appender holds the write turn, inside its sync")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 1...3 { group.addTask { try await store.append([event()], to: StreamName("q-\(index)")) } }
+            while writer.pendingCount < 3 { await Task.yield() }
+            #expect(store.lastPosition == 1, "nothing is visible before its sync")
+            fileSystem.open()
+            try await group.waitForAll()
+        }
+        #expect(try await first.lastPosition == 2)
+        let statistics = store.statistics
+        #expect(statistics.callsWrittenByCaller == 1)
+        #expect(statistics.batches == 3, "the first call, the caller's, then the three queued behind it in one batch")
+        #expect(statistics.syncs == 3)
+        try await store.close()
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(try reopened.readAll().count == 5)
+        try await reopened.close()
+    }
+
+    @Test func closeWaitsForACallerThatHoldsTheWriteTurn() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        let store = try FileEventStore.open(directory: folder.path, options: Self.loneAppenderOptions(), fileSystem: fileSystem)
+        async let first = offThePool { try await Self.loneAppend(store, to: "c-0", beforeSecondCall: fileSystem.armHold) }
+        try await fileSystem.waitUntilHeld()
+        async let closing: Void = store.close()
+        fileSystem.open()
+        #expect(try await first.lastPosition == 2)
+        try await closing
+        #expect(store.statistics.callsWrittenByCaller == 1)
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(try reopened.readAll().count == 2)
+        try await reopened.close()
+    }
+
+    @Test func inBatchedModeTheWriterThreadSyncsACallersWriteByTheDeadline() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        let options = Self.loneAppenderOptions(durability: .batched(maxDelay: .milliseconds(1)))
+        let store = try FileEventStore.open(directory: folder.path, options: options, fileSystem: fileSystem)
+        let writer = try #require(store.writer)
+        try await store.append([event()], to: "b-0")
+        // The first call went through the writer thread; wait for its deadline sync.
+        while store.statistics.syncs == 0 || !writer.isIdle {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+        fileSystem.armHold()
+        try await store.append([event()], to: "b-0")
+        #expect(store.statistics.callsWrittenByCaller == 1)
+        #expect(store.statistics.syncs == 1, "acknowledged once written, before its sync")
+        // Returns only once some thread is inside the deadline's fdatasync: the
+        // writer thread, woken for it (else this test times out).
+        try await fileSystem.waitUntilHeld()
+        fileSystem.open()
+        try await store.close()
+        #expect(store.statistics.syncs >= 2)
     }
 }
 

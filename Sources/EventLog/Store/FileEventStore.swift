@@ -131,7 +131,8 @@ public final class FileEventStore: Sendable {
                     path: manifestPath, directory: directory, options: options, fileSystem: fileSystem)
                 let configuration = LogConfiguration(
                     directory: directory, storeID: manifest.storeID, segmentSizeBytes: manifest.segmentSizeBytes,
-                    preallocate: options.preallocateSegments, durability: options.durability, fileSystem: fileSystem)
+                    preallocate: options.preallocateSegments, durability: options.durability,
+                    loneAppenderWrites: options.loneAppenderWritesOnItsThread, fileSystem: fileSystem)
                 let cache = IndexCache(budgetBytes: options.indexCacheBytes)
                 var recovered = try Recovery.recover(
                     configuration: configuration, cache: cache, readOnly: options.readOnly, progress: progress)
@@ -233,6 +234,7 @@ public final class FileEventStore: Sendable {
         guard let writer else { throw EventStoreError.readOnly(path: directory) }
         let eventCount = try Self.validate(parts)
         if isClosed.load(ordering: .relaxed) { throw EventStoreError.closed }
+        if let results = try writer.appendOnCallingThread(parts) { return results }
         return try await withUnsafeThrowingContinuation { continuation in
             writer.submit(PendingAppend(parts: parts, eventCount: eventCount, continuation: continuation))
         }
