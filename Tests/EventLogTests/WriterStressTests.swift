@@ -86,12 +86,15 @@ import Testing
         return events.count
     }
 
-    @Test(.timeLimit(.minutes(2)))
-    func appendersReadersAndSubscribersAgreeOnTheRealDisk() async throws {
+    /// With `loneAppenderWritesOnItsThread`, the write turn passes between callers and
+    /// the writer thread too (an appender's task whose call follows its own).
+    @Test(.timeLimit(.minutes(2)), arguments: [false, true])
+    func appendersReadersAndSubscribersAgreeOnTheRealDisk(loneAppenderWrites: Bool) async throws {
         let folder = TemporaryDirectory("eventlog-stress")
         defer { folder.remove() }
         var options = testOptions(segmentSizeBytes: 64 * 1024, durability: .batched(maxDelay: .milliseconds(1)))
         options.streamCacheCapacity = 3  // heads fall out of the cache and come back from the indexes
+        options.loneAppenderWritesOnItsThread = loneAppenderWrites
         let store = try FileEventStore.open(directory: folder.path, options: options)
         let written = try await Self.stress(store)
         try await store.close()
