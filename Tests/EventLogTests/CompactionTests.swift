@@ -128,7 +128,7 @@ struct StoreReadings: Equatable {
         defer { folder.remove() }
         let store = try FileEventStore.open(directory: folder.path, options: testOptions())
         let marker = "SECRET-\(UUID().uuidString)"
-        let secret = try StreamName("customer-7")
+        let secret: StreamName = "customer-7"
         for index in 0..<50 {
             _ = try await store.append(
                 [EventData(type: "Noted", data: Data("{\"note\":\"\(marker)-\(index)\"}".utf8))], to: secret, expectedVersion: .any)

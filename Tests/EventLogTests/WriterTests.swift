@@ -154,6 +154,14 @@ final class GatedFileSystem: FileSystem {
         return try await store.append([event()], to: stream)
     }
 
+    /// The events a fresh open of the closed store in `folder` finds.
+    private static func eventCountAfterReopening(_ folder: TemporaryDirectory) async throws -> Int {
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        let count = try reopened.readAll().count
+        try await reopened.close()
+        return count
+    }
+
     @Test(arguments: [Durability.fsync, .none, .batched(maxDelay: .milliseconds(1))])
     func byDefaultEveryCallGoesThroughTheWriterThread(durability: Durability) async throws {
         try await withStore(testOptions(durability: durability)) { store, _ in
@@ -252,9 +260,7 @@ final class GatedFileSystem: FileSystem {
         #expect(statistics.batches == 3, "the first call, the caller's, then the three queued behind it in one batch")
         #expect(statistics.syncs == 3)
         try await store.close()
-        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
-        #expect(try reopened.readAll().count == 5)
-        try await reopened.close()
+        #expect(try await Self.eventCountAfterReopening(folder) == 5)
     }
 
     @Test func closeWaitsForACallerThatHoldsTheWriteTurn() async throws {
@@ -269,9 +275,7 @@ final class GatedFileSystem: FileSystem {
         #expect(try await first.lastPosition == 2)
         try await closing
         #expect(store.statistics.callsWrittenByCaller == 1)
-        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
-        #expect(try reopened.readAll().count == 2)
-        try await reopened.close()
+        #expect(try await Self.eventCountAfterReopening(folder) == 2)
     }
 
     @Test func inBatchedModeTheWriterThreadSyncsACallersWriteByTheDeadline() async throws {
