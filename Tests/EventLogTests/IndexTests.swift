@@ -52,6 +52,25 @@ struct SeededGenerator: RandomNumberGenerator {
         return index
     }
 
+    /// Type and category ids survive runs and switches (the index remembers the
+    /// last id it gave out, and must not hand it to another name).
+    @Test func typeAndCategoryIDsFollowTheNamesThroughRunsAndSwitches() {
+        var index = MemoryIndex(firstPosition: 1)
+        let names = [("A", "x"), ("A", "x"), ("B", "x"), ("A", "y"), ("C", "y"), ("B", "x"), ("B", "x")]
+        for (record, (type, category)) in names.enumerated() {
+            index.append(PendingRecord(
+                offset: 64 + UInt64(record) * 100, length: 100, checksum: 0, position: 1 + UInt64(record),
+                streamHash: 1, version: 1 + UInt64(record), type: type, category: category, timestampMicroseconds: 0))
+        }
+        #expect(index.typeNames == ["A", "B", "C"])
+        #expect(index.categoryNames == ["x", "y"])
+        for type in ["A", "B", "C"] {
+            let expected = names.indices.filter { names[$0].0 == type }
+            #expect(index.recordIndexes(matching: EventFilter(eventTypes: [type]), from: 0) == expected, "\(type)")
+        }
+        #expect(index.recordIndexes(matching: EventFilter(categories: ["y"]), from: 0) == [3, 4])
+    }
+
     @Test func anIndexFileRoundTripsAndAnswersLikeTheMemoryIndex() throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }

@@ -95,6 +95,50 @@ final class GatedFileSystem: FileSystem {
         try await reopened.close()
     }
 
+    /// The writer recognises a retry of a call accepted earlier in the same batch
+    /// (nothing of it is in the index yet), for exact and `.any` expected versions,
+    /// and a call repeating only some of its ids as a conflict.
+    @Test func retriesOfACallInTheSameBatchAreRecognised() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions(), fileSystem: fileSystem)
+        let writer = try #require(store.writer)
+        let original = [event("A", 1), event("A", 2)]
+        let partial = [original[0], event("A", 3)]
+
+        fileSystem.armHold()
+        async let first = store.append([event()], to: "other")
+        try await fileSystem.waitUntilHeld()
+        // One at a time, so the queue (and so the batch) keeps this order.
+        async let written = store.append(original, to: "r", expectedVersion: .noStream)
+        while writer.pendingCount < 1 { await Task.yield() }
+        async let retried = store.append(original, to: "r", expectedVersion: .noStream)
+        while writer.pendingCount < 2 { await Task.yield() }
+        async let retriedAny = store.append(original, to: "r", expectedVersion: .any)
+        while writer.pendingCount < 3 { await Task.yield() }
+        async let conflicting = store.append(partial, to: "r", expectedVersion: .noStream)
+        while writer.pendingCount < 4 { await Task.yield() }
+        fileSystem.open()
+
+        _ = try await first
+        let result = try await written
+        #expect(try await retried == result)
+        #expect(try await retriedAny == result)
+        do {
+            let unexpected = try await conflicting
+            Issue.record("a call repeating some of the ids was written: \(unexpected)")
+        } catch let error as EventStoreError {
+            guard case .idempotencyConflict(stream: "r", reason: _) = error else {
+                Issue.record("expected an idempotency conflict, got \(error)")
+                return
+            }
+        }
+        #expect(store.statistics.batches == 2, "the four calls on r were one batch")
+        #expect(try store.readStream("r").map(\.id) == original.map(\.id))
+        try await store.close()
+    }
+
     @Test func manyConcurrentAppendersNeedFewerSyncsThanAppends() async throws {
         try await withStore { store, folder in
             let appenders = 32

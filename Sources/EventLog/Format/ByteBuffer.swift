@@ -61,6 +61,13 @@ struct ByteBuffer: ~Copyable {
         pointer.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
     }
 
+    /// Stores `bytes` at `offset` (which must already be written).
+    func store(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        precondition(offset >= 0 && offset + bytes.count <= count, "store past the written bytes")
+        guard let source = bytes.baseAddress else { return }
+        (pointer + offset).copyMemory(from: source, byteCount: bytes.count)
+    }
+
     /// The written bytes.
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try body(UnsafeRawBufferPointer(start: pointer, count: count))

@@ -81,10 +81,9 @@ enum RecordEncoder {
         let start = buffer.count
         let header = buffer.appendZeros(RecordLayout.headerSize)
         assert(header == start)
-        for id in [event.correlationID, event.causationID] {
-            guard let id else { continue }
-            withUnsafeBytes(of: id.uuid) { buffer.append($0) }
-        }
+        // Two `if`s, not a loop over an array of both: no allocation per event.
+        if let id = event.correlationID { withUnsafeBytes(of: id.uuid) { buffer.append($0) } }
+        if let id = event.causationID { withUnsafeBytes(of: id.uuid) { buffer.append($0) } }
         let streamBytes = streamName.withUTF8 { utf8 in
             buffer.append(UnsafeRawBufferPointer(utf8))
             return utf8.count
@@ -102,9 +101,7 @@ enum RecordEncoder {
         buffer.store(position, at: start + RecordLayout.positionOffset)
         buffer.store(version, at: start + RecordLayout.versionOffset)
         buffer.store(timestampMicroseconds, at: start + RecordLayout.timestampOffset)
-        withUnsafeBytes(of: event.id.uuid) { id in
-            for index in 0..<16 { buffer.store(id[index], at: start + RecordLayout.idOffset + index) }
-        }
+        withUnsafeBytes(of: event.id.uuid) { buffer.store($0, at: start + RecordLayout.idOffset) }
         buffer.store(RecordLayout.kindEvent, at: start + RecordLayout.kindOffset)
         var flags: UInt8 = 0
         if event.isJSON { flags |= RecordLayout.flagJSON }

@@ -103,8 +103,8 @@ final class LogWriter: @unchecked Sendable {
     private let cache: IndexCache
     /// Records of the batch being written, per segment, published after its sync.
     private var touched: [TouchedSegment] = []
-    /// The batch's accepted events per stream, for retries within one batch.
-    private var batchEvents: [StreamName: [(version: UInt64, id: UUID, position: UInt64)]] = [:]
+    /// The batch's accepted parts, for retries within one batch.
+    private var batchPlans: [PartPlan] = []
     private var batchFirstPosition: UInt64 = 0
     /// Segments sealed by a batch whose index files are still to be written.
     private var sealedAwaitingIndexFiles: [Segment] = []
@@ -400,7 +400,7 @@ final class LogWriter: @unchecked Sendable {
         var outcomes = [Result<[AppendResult], EventStoreError>?](repeating: nil, count: batch.count)
         var accepted: [(request: Int, plans: [PartPlan])] = []
         batchFirstPosition = nextPosition
-        batchEvents.removeAll(keepingCapacity: true)
+        batchPlans.removeAll(keepingCapacity: true)
         let timestamp = max(shared.wallClock(), lastTimestamp)
         lastTimestamp = timestamp
 
@@ -648,9 +648,21 @@ final class LogWriter: @unchecked Sendable {
     }
 
     private func decide(_ parts: [StreamAppend]) -> Decision {
+        // One stream per call, nearly always: no arrays for the checks.
+        if parts.count == 1 {
+            var head = heads.head(of: parts[0].stream)!
+            switch check(parts[0], head: &head) {
+            case .append: return .accepted([plan(parts[0], firstVersion: head.version + 1)])
+            case .retry(let result): return .finished(.success([result]))
+            case .failed(let error): return .finished(.failure(error))
+            }
+        }
         var checks: [PartCheck] = []
         checks.reserveCapacity(parts.count)
-        for part in parts { checks.append(check(part)) }
+        for part in parts {
+            var head = heads.head(of: part.stream)!
+            checks.append(check(part, head: &head))
+        }
 
         for check in checks { if case .failed(let error) = check { return .finished(.failure(error)) } }
         let retries = checks.compactMap { check -> AppendResult? in
@@ -665,28 +677,29 @@ final class LogWriter: @unchecked Sendable {
 
         var plans: [PartPlan] = []
         plans.reserveCapacity(parts.count)
-        for part in parts {
-            let count = UInt64(part.events.count)
-            let firstPosition = nextPosition
-            let firstVersion = heads.head(of: part.stream)!.version + 1
-            heads.set(StreamHead(version: firstVersion + count - 1, lastEventID: part.events[part.events.count - 1].id), for: part.stream)
-            for (index, event) in part.events.enumerated() {
-                batchEvents[part.stream, default: []].append((firstVersion + UInt64(index), event.id, firstPosition + UInt64(index)))
-            }
-            var bytes = 0
-            for event in part.events { bytes += RecordLayout.recordSize(of: event, in: part.stream) }
-            nextPosition += count
-            plans.append(PartPlan(
-                stream: part.stream, events: part.events, firstVersion: firstVersion, firstPosition: firstPosition,
-                encodedBytes: bytes))
-        }
+        for part in parts { plans.append(plan(part, firstVersion: heads.head(of: part.stream)!.version + 1)) }
         return .accepted(plans)
     }
 
-    private func check(_ part: StreamAppend) -> PartCheck {
+    /// Gives an accepted part its positions and versions, and moves its stream's head.
+    private func plan(_ part: StreamAppend, firstVersion: UInt64) -> PartPlan {
+        let count = UInt64(part.events.count)
+        heads.set(StreamHead(version: firstVersion + count - 1, lastEventID: part.events[part.events.count - 1].id), for: part.stream)
+        var bytes = 0
+        for event in part.events { bytes += RecordLayout.recordSize(of: event, in: part.stream) }
+        let plan = PartPlan(
+            stream: part.stream, events: part.events, firstVersion: firstVersion, firstPosition: nextPosition,
+            encodedBytes: bytes)
+        nextPosition += count
+        batchPlans.append(plan)
+        return plan
+    }
+
+    /// Checks a part against its stream's rule and `head` (the cached head, which a
+    /// rule's version floor may raise).
+    private func check(_ part: StreamAppend, head: inout StreamHead) -> PartCheck {
         let rule = shared.rules.rule(for: part.stream)
         if rule?.isHardDeleted == true { return .failed(.streamDeleted(stream: part.stream)) }
-        var head = heads.head(of: part.stream)!
         if let floor = rule?.versionFloor, floor > head.version {
             // A stream started at a later version (an import of a truncated stream):
             // no event is stored below it.
@@ -760,8 +773,11 @@ final class LogWriter: @unchecked Sendable {
         for event in visible where event.version.rawValue == base + 1 + UInt64(result.count) {
             result.append((event.id, event.position.rawValue))
         }
-        for event in batchEvents[stream] ?? [] where result.count < count && event.version == base + 1 + UInt64(result.count) {
-            result.append((event.id, event.position))
+        for plan in batchPlans where plan.stream == stream {
+            for (index, event) in plan.events.enumerated()
+            where result.count < count && plan.firstVersion + UInt64(index) == base + 1 + UInt64(result.count) {
+                result.append((event.id, plan.firstPosition + UInt64(index)))
+            }
         }
         return result
     }

@@ -20,6 +20,10 @@ struct MemoryIndex {
     private(set) var categoryNames: [String] = []
     private var typeIDs: [String: UInt16] = [:]
     private var categoryIDs: [String: UInt16] = [:]
+    /// The last type and category id given out: runs of one type or category (the
+    /// usual case) skip the hash lookup.
+    private var recentTypeID = -1
+    private var recentCategoryID = -1
     /// CRC32C over the records' CRC fields, as the segment footer carries it.
     private(set) var recordsChecksum: UInt32 = 0
     /// Where the indexed records end in the segment file.
@@ -43,8 +47,8 @@ struct MemoryIndex {
         let recordIndex = UInt32(records.count)
         presentCount += 1
         records.append(IndexRecord(
-            offset: UInt32(offset), typeID: id(of: type, in: &typeNames, ids: &typeIDs),
-            categoryID: id(of: category, in: &categoryNames, ids: &categoryIDs),
+            offset: UInt32(offset), typeID: Self.id(of: type, in: &typeNames, ids: &typeIDs, recent: &recentTypeID),
+            categoryID: Self.id(of: category, in: &categoryNames, ids: &categoryIDs, recent: &recentCategoryID),
             timestampMicroseconds: timestampMicroseconds))
         streams[streamHash, default: []].append(
             IndexStreamEntry(hash: streamHash, version: version, recordIndex: recordIndex, offset: UInt32(offset)))
@@ -73,12 +77,17 @@ struct MemoryIndex {
         }
     }
 
-    private func id(of name: String, in names: inout [String], ids: inout [String: UInt16]) -> UInt16 {
-        if let id = ids[name] { return id }
+    private static func id(of name: String, in names: inout [String], ids: inout [String: UInt16], recent: inout Int) -> UInt16 {
+        if recent >= 0, names[recent] == name { return UInt16(recent) }
+        if let id = ids[name] {
+            recent = Int(id)
+            return id
+        }
         guard names.count < Int(IndexLayout.overflowID) else { return IndexLayout.overflowID }
         let id = UInt16(names.count)
         names.append(name)
         ids[name] = id
+        recent = Int(id)
         return id
     }
 

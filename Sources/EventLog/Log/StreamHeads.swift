@@ -16,11 +16,12 @@ struct StreamHeads {
 
     var count: Int { entries.count }
 
+    /// The stream's head, if cached (one hash of the name: this runs per call).
     mutating func head(of stream: StreamName) -> StreamHead? {
         clock += 1
-        guard entries[stream] != nil else { return nil }
-        entries[stream]!.lastUse = clock
-        return entries[stream]!.head
+        guard let index = entries.index(forKey: stream) else { return nil }
+        entries.values[index].lastUse = clock
+        return entries.values[index].head
     }
 
     mutating func set(_ head: StreamHead, for stream: StreamName) {

@@ -32,7 +32,8 @@ final class StreamRulesBook: Sendable {
         rules.withLock { $0 = newRules }
     }
 
-    func rule(for stream: StreamName) -> StreamRule? { rules.withLock { $0[stream] } }
+    /// The stream's rule (no rules, the usual case: no hashing of the name).
+    func rule(for stream: StreamName) -> StreamRule? { rules.withLock { $0.isEmpty ? nil : $0[stream] } }
 
     /// A snapshot of all rules, for filtering a batch of events without re-locking.
     var all: [StreamName: StreamRule] { rules.withLock { $0 } }
