@@ -206,7 +206,7 @@ final class GatedFileSystem: FileSystem {
         return count
     }
 
-    @Test(arguments: [Durability.fsync, .none, .batched(maxDelay: .milliseconds(1))])
+    @Test(arguments: [Durability.fsync, .batched(maxDelay: .milliseconds(1))])
     func byDefaultEveryCallGoesThroughTheWriterThread(durability: Durability) async throws {
         try await withStore(testOptions(durability: durability)) { store, _ in
             let writer = try #require(store.writer)
@@ -229,6 +229,19 @@ final class GatedFileSystem: FileSystem {
             #expect(store.statistics.callsWrittenByCaller == 9, "all but the first call")
             #expect(store.statistics.syncs == 0)
             #expect(store.lastPosition == 10)
+        }
+    }
+
+    @Test func withoutSyncsALoneAppenderWritesItsOwnCallsByDefault() async throws {
+        try await withStore(testOptions(durability: .none)) { store, _ in
+            let writer = try #require(store.writer)
+            for n in 1...10 {
+                try await Self.idle(writer)
+                let result = try await store.append([event("E", n)], to: "unsynced")
+                #expect(store.lastPosition == result.lastPosition, "acknowledged means visible")
+            }
+            #expect(store.statistics.callsWrittenByCaller == 9, "all but the first call")
+            #expect(store.statistics.syncs == 0)
         }
     }
 
@@ -265,15 +278,19 @@ final class GatedFileSystem: FileSystem {
         }
     }
 
-    @Test func segmentsACallerSealsGetTheirIndexFilesFromTheWriterThread() async throws {
-        try await withStore(Self.loneAppenderOptions(segmentSizeBytes: 64 * 1024)) { store, folder in
+    @Test(arguments: [Durability.fsync, .none])
+    func aCallThatFillsTheSegmentGoesToTheWriterThreadWhichSealsIt(durability: Durability) async throws {
+        try await withStore(Self.loneAppenderOptions(segmentSizeBytes: 64 * 1024, durability: durability)) { store, folder in
             let writer = try #require(store.writer)
             for n in 1...40 {
                 try await Self.idle(writer)
                 try await store.append([event("E", n, bytes: 8_000)], to: "big")
             }
-            #expect(store.statistics.callsWrittenByCaller == 39, "all but the first call")
-            #expect(store.statistics.segmentsSealed >= 3)
+            let statistics = store.statistics
+            #expect(statistics.segmentsSealed >= 3)
+            #expect(
+                statistics.callsWrittenByCaller + statistics.segmentsSealed == 39,
+                "all but the first call and those that sealed a segment")
             try await Self.idle(writer)
             let segments = try segmentFiles(folder.path)
             for segment in segments.dropLast() {

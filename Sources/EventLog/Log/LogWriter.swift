@@ -172,7 +172,9 @@ final class LogWriter: @unchecked Sendable {
     /// the calling thread for the write and sync, which the lone appender would have
     /// waited for anyway; only one caller at a time holds the turn.
     ///
-    /// Only when ``StoreOptions/loneAppenderWritesOnItsThread`` is on.
+    /// Only when ``StoreOptions/loneAppenderWritesOnItsThread`` is on, or under
+    /// ``Durability/none``; never for a call that fills the active segment (sealing it
+    /// syncs and creates a file: the writer thread's work).
     ///
     /// - Returns: The call's results, or nil when the writer is busy (or failed, or
     ///   closing), or another task made the previous call: the caller then queues
@@ -192,6 +194,14 @@ final class LogWriter: @unchecked Sendable {
         }
         isCallerWriting = true
         queue.unlock()
+        var callBytes = 0
+        for part in parts { for event in part.events { callBytes += RecordLayout.recordSize(of: event, in: part.stream) } }
+        if active.writeEnd + UInt64(callBytes + SegmentFooter.size) > configuration.segmentSizeBytes {
+            queue.lock()
+            isCallerWriting = false
+            queue.unlock()
+            return nil
+        }
         statistics.withLock { $0.callsWrittenByCaller += 1 }
 
         let wasSynced = unsyncedSinceNanoseconds == nil

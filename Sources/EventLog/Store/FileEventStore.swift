@@ -132,7 +132,7 @@ public final class FileEventStore: Sendable {
                 let configuration = LogConfiguration(
                     directory: directory, storeID: manifest.storeID, segmentSizeBytes: manifest.segmentSizeBytes,
                     preallocate: options.preallocateSegments, durability: options.durability,
-                    loneAppenderWrites: options.loneAppenderWritesOnItsThread, fileSystem: fileSystem)
+                    loneAppenderWrites: options.loneAppenderWritesOnItsThread || options.durability == .none, fileSystem: fileSystem)
                 let cache = IndexCache(budgetBytes: options.indexCacheBytes)
                 var recovered = try Recovery.recover(
                     configuration: configuration, cache: cache, readOnly: options.readOnly, progress: progress)

@@ -54,6 +54,12 @@ public struct StoreOptions: Sendable {
     /// each. Turn it on where the appender has a thread of its own (a task with a
     /// `TaskExecutor` preference for a dedicated thread) or the process appends one
     /// call at a time (an importer, a single-writer tool).
+    ///
+    /// Under ``Durability/none`` a lone appender always writes its own call, whatever
+    /// this says: there is no sync to wait for or to share, only a write to the page
+    /// cache of a few microseconds, which the hand-offs would multiply several times.
+    /// In every mode, a call that fills the active segment goes to the writer thread,
+    /// which seals it (a sync, a new file): the write turn never creates files.
     public var loneAppenderWritesOnItsThread = false
     /// Memory for the loaded parts of index files (Bloom filters, block
     /// directories, names), least recently used evicted first.
