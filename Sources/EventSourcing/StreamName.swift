@@ -40,6 +40,15 @@ public struct StreamName: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// The part before the first `-` (the whole name when it has none).
     /// - Complexity: O(*n*) in the name's length.
     public var category: String {
+        // An ASCII name (nearly all) is searched byte by byte: no grapheme breaking,
+        // which cost more than the rest of an append's encoding. Other names keep the
+        // `Character` search, where a `-` followed by a combining mark is no dash.
+        let utf8 = rawValue.utf8
+        guard let dash = utf8.firstIndex(of: UInt8(ascii: "-")) else { return rawValue }
+        let next = utf8.index(after: dash)
+        if utf8[..<dash].allSatisfy({ $0 < 0x80 }), next == utf8.endIndex || utf8[next] < 0x80 {
+            return String(rawValue[..<dash])
+        }
         if let dash = rawValue.firstIndex(of: "-") { return String(rawValue[..<dash]) }
         return rawValue
     }

@@ -13,6 +13,9 @@ import Testing
         #expect(try name("plain").category == "plain")
         #expect(try name("-leading").category == "")
         #expect(try name("名前-1").category == "名前")
+        #expect(try name("a-\u{301}b-c").category == "a-\u{301}b", "a dash with a combining mark is no dash")
+        #expect(try name("-").category == "")
+        #expect(try name("order-").category == "order")
     }
 
     @Test func everyRuleHasItsOwnReason() {
