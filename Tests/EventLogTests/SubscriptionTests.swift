@@ -1,5 +1,6 @@
 import EventSourcing
 import Foundation
+import Synchronization
 import Testing
 
 @testable import EventLog
@@ -265,8 +266,11 @@ import Testing
         }
     }
 
-    @Test func aReadOnlySubscriptionFollowsLiveAppendsOfAnotherWriter() async throws {
-        try await withStore(testOptions(segmentSizeBytes: 64 * 1024)) { writer, folder in
+    /// Under `.none` a lone appender publishes `POSITION` through its mapping, which
+    /// inotify does not see: the writer thread's nudge must wake the subscription.
+    @Test(.timeLimit(.minutes(1)), arguments: [Durability.fsync, .none])
+    func aReadOnlySubscriptionFollowsLiveAppendsOfAnotherWriter(durability: Durability) async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024, durability: durability)) { writer, folder in
             try await writer.append([event()], to: "l-1")
             let reader = try FileEventStore.open(directory: folder.path, options: readOnly())
             let total = 200
@@ -280,6 +284,57 @@ import Testing
             }()
             for n in 1..<total { try await writer.append([event("E", n, bytes: 600)], to: "l-1") }
             #expect(try await seen == Array(1...UInt64(total)))
+            if durability == .none { #expect(writer.statistics.callsWrittenByCaller > 0) }
+            try await reader.close()
+        }
+    }
+
+    /// Each call waits until the follower's subscription has caught up, and so
+    /// (mostly) sleeps on its inotify watch: only the writer thread's `POSITION`
+    /// nudge wakes it, since the call published `POSITION` through the mapping.
+    @Test(.timeLimit(.minutes(1)))
+    func aFollowersSubscriptionIsWokenAfterALoneAppendersUnsyncedCall() async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024, durability: .none)) { writer, folder in
+            try await writer.append([event()], to: "w-1")
+            let reader = try FileEventStore.open(directory: folder.path, options: readOnly())
+            let total = 50
+            let seenCount = Atomic<Int>(0)
+            async let seen: [UInt64] = {
+                var positions: [UInt64] = []
+                for try await event in reader.subscribeToAll() {
+                    positions.append(event.position.rawValue)
+                    seenCount.store(positions.count, ordering: .releasing)
+                    if positions.count == total { break }
+                }
+                return positions
+            }()
+            let idle = try #require(writer.writer)
+            for n in 2...total {
+                while seenCount.load(ordering: .acquiring) < n - 1 || !idle.isIdle {
+                    try Task.checkCancellation()
+                    await Task.yield()
+                }
+                try await writer.append([event("E", n)], to: "w-1")
+            }
+            #expect(try await seen == Array(1...UInt64(total)))
+            #expect(writer.statistics.callsWrittenByCaller == UInt64(total - 1))
+            try await reader.close()
+        }
+    }
+
+    @Test func aLoneAppendersUnsyncedCallIsVisibleToAFollowersNextRefreshAtOnce() async throws {
+        try await withStore(testOptions(segmentSizeBytes: 64 * 1024, durability: .none)) { writer, folder in
+            try await writer.append([event()], to: "m-1")
+            let reader = try FileEventStore.open(directory: folder.path, options: readOnly())
+            let idle = try #require(writer.writer)
+            for n in 2...50 {
+                while !idle.isIdle { await Task.yield() }
+                let result = try await writer.append([event("E", n)], to: "m-1")
+                // Before any nudge: `POSITION` was written through its mapping.
+                #expect(try reader.refresh() == result.lastPosition)
+            }
+            #expect(writer.statistics.callsWrittenByCaller == 49)
+            #expect(try reader.readStream("m-1") == writer.readStream("m-1"))
             try await reader.close()
         }
     }

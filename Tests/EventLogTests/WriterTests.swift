@@ -6,19 +6,40 @@ import Testing
 @testable import EventLog
 
 /// The real file system, with a gate that holds the writer inside `fdatasync`
-/// until the test opens it: makes group commit observable without timing.
+/// (or a segment `pwrite`) until the test opens it: makes group commit observable
+/// without timing. Segments are written with `pwrite` (no mapping, so a write can
+/// be held); `POSITION` is mapped as on the real file system, and its `pwrite`s
+/// (the writer thread's) are counted.
 final class GatedFileSystem: FileSystem {
     private let real = PosixFileSystem()
     private let gate = DispatchSemaphore(value: 0)
     private struct Hold {
         var isArmed = false
+        var holdsWrite = false
         var hasEntered = false
     }
     private let hold = Mutex(Hold())
+    private let positionWriteCount = Atomic<Int>(0)
 
     /// Holds the next `fdatasync`, by whichever thread, until ``open()``. Arm before
     /// starting the call whose sync is to be held.
     func armHold() { hold.withLock { $0 = Hold(isArmed: true) } }
+
+    /// Holds the next `pwrite` to a segment file instead.
+    func armWriteHold() { hold.withLock { $0 = Hold(isArmed: true, holdsWrite: true) } }
+
+    /// `pwrite`s of `POSITION` so far.
+    var positionWrites: Int { positionWriteCount.load(ordering: .relaxed) }
+
+    private func passGate(forWrite: Bool) {
+        let held = hold.withLock { hold in
+            guard hold.isArmed, hold.holdsWrite == forWrite else { return false }
+            hold.isArmed = false
+            hold.hasEntered = true
+            return true
+        }
+        if held { gate.wait() }
+    }
 
     /// Returns once a thread is held inside the armed `fdatasync`; throws if the
     /// test is cancelled first (its time limit).
@@ -32,13 +53,12 @@ final class GatedFileSystem: FileSystem {
     func open() { gate.signal() }
 
     func syncData(_ file: OpenFile) throws {
-        let held = hold.withLock { hold in
-            defer { hold.isArmed = false }
-            if hold.isArmed { hold.hasEntered = true }
-            return hold.isArmed
-        }
-        if held { gate.wait() }
+        passGate(forWrite: false)
         try real.syncData(file)
+    }
+
+    func mapForWriting(_ file: OpenFile, lengthBytes: UInt64) throws -> (any WritableMapping)? {
+        file.path.hasSuffix(PositionFileFormat.fileName) ? try real.mapForWriting(file, lengthBytes: lengthBytes) : nil
     }
 
     func open(_ path: String, mode: OpenMode) throws -> OpenFile { try real.open(path, mode: mode) }
@@ -46,7 +66,11 @@ final class GatedFileSystem: FileSystem {
     func read(_ file: OpenFile, into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
         try real.read(file, into: buffer, at: offset)
     }
-    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws { try real.write(file, bytes, at: offset) }
+    func write(_ file: OpenFile, _ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        if file.path.hasSuffix(PositionFileFormat.fileName) { positionWriteCount.add(1, ordering: .relaxed) }
+        if file.path.hasSuffix(SegmentFileName.suffix) { passGate(forWrite: true) }
+        try real.write(file, bytes, at: offset)
+    }
     func sync(_ file: OpenFile) throws { try real.sync(file) }
     func syncDirectory(_ path: String) throws { try real.syncDirectory(path) }
     func truncate(_ file: OpenFile, toSizeBytes size: UInt64) throws { try real.truncate(file, toSizeBytes: size) }
@@ -324,6 +348,50 @@ final class GatedFileSystem: FileSystem {
         #expect(try await Self.eventCountAfterReopening(folder) == 5)
     }
 
+    /// A caller that holds the turn when a `POSITION` nudge falls due leaves the
+    /// writer thread asleep without a deadline (it may not read the turn's state while
+    /// a caller holds it). Handing the turn back must wake it, or the nudge never
+    /// comes and followers watching the folder never hear of the calls.
+    @Test func aNudgeDueWhileACallerHoldsTheTurnStillComes() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        var options = testOptions(durability: .none)
+        options.positionNudgeDelay = .milliseconds(200)
+        let store = try FileEventStore.open(directory: folder.path, options: options, fileSystem: fileSystem)
+        let writer = try #require(store.writer)
+        async let last = offThePool {
+            try await store.append([event()], to: "n-0")  // by the writer thread
+            try await Self.idle(writer)
+            // By the caller: `POSITION` through its mapping, a nudge owed in 200 ms,
+            // which the writer thread, woken for it, sleeps until.
+            try await store.append([event()], to: "n-0")
+            while writer.threadState != .sleepsUntilDeadline {
+                try Task.checkCancellation()
+                await Task.yield()
+            }
+            fileSystem.armWriteHold()
+            return try await store.append([event()], to: "n-0")  // by the caller, held in its write
+        }
+        try await fileSystem.waitUntilHeld()
+        let writesBefore = fileSystem.positionWrites
+        // The nudge falls due while the caller holds the turn: the writer thread
+        // wakes, may not nudge yet, and sleeps until signalled.
+        while writer.threadState != .sleepsUntilSignalled {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+        fileSystem.open()
+        #expect(try await last.lastPosition == 3)
+        // Within the nudge's delay; never (the suite's time limit) if nothing wakes the writer thread.
+        while fileSystem.positionWrites == writesBefore {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+        #expect(store.statistics.callsWrittenByCaller == 2)
+        try await store.close()
+    }
+
     @Test func closeWaitsForACallerThatHoldsTheWriteTurn() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
@@ -362,6 +430,58 @@ final class GatedFileSystem: FileSystem {
         fileSystem.open()
         try await store.close()
         #expect(store.statistics.syncs >= 2)
+    }
+}
+
+/// Under `.none` and `.batched` the active segment is written through a memory
+/// mapping (no system call per write); under `.fsync`, and into a segment that is
+/// not pre-allocated, with `pwrite`.
+@Suite(.timeLimit(.minutes(1))) struct MappedWriteTests {
+    /// Appends from one task (the caller writes) and from eight at once (the writer
+    /// thread writes), across several sealed segments, reading each call back at once.
+    private static func appendAndReadBack(_ store: FileEventStore) async throws {
+        for n in 0..<150 {
+            let result = try await store.append([event("E", n, bytes: 700)], to: "mapped")
+            #expect(try store.readStream("mapped", from: result.nextExpectedVersion, maxCount: 1).first?.position == result.lastPosition)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask { for n in 0..<20 { try await store.append([event("E", n, bytes: 700)], to: StreamName("mapped-\(task)")) } }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    @Test(arguments: [Durability.none, .batched(maxDelay: .milliseconds(1))])
+    func withoutASyncPerCallRecordsAreWrittenThroughTheMappingAndSurviveReopening(durability: Durability) async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 64 * 1024, durability: durability))
+        try await Self.appendAndReadBack(store)
+        let written = try store.readAll()
+        let statistics = store.statistics
+        #expect(statistics.writesThroughMapping >= statistics.batches - statistics.segmentsSealed, "every batch but those that sealed")
+        #expect(statistics.segmentsSealed >= 3, "the mapping is released and renewed at every seal")
+        try await store.close()
+
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(reopened.openReport.tornTail == nil)
+        #expect(try reopened.readAll() == written)
+        #expect(written.count == 310)
+        try await reopened.close()
+        #expect(try FileEventStore.verify(directory: folder.path).isHealthy)
+    }
+
+    @Test func underFsyncAndWithoutPreallocationRecordsAreWrittenWithPwrite() async throws {
+        var notPreallocated = testOptions(segmentSizeBytes: 64 * 1024, durability: .none)
+        notPreallocated.preallocateSegments = false
+        for options in [testOptions(segmentSizeBytes: 64 * 1024), notPreallocated] {
+            try await withStore(options) { store, _ in
+                try await Self.appendAndReadBack(store)
+                #expect(store.statistics.writesThroughMapping == 0)
+                #expect(try store.readAll().count == 310)
+            }
+        }
     }
 }
 

@@ -14,10 +14,18 @@ enum PositionFileFormat {
     static let magic: [UInt8] = Array("EVLOGPOS".utf8)
 
     static func encode(_ position: UInt64) -> [UInt8] {
-        var bytes = magic
-        withUnsafeBytes(of: position.littleEndian) { bytes.append(contentsOf: $0) }
-        withUnsafeBytes(of: CRC32C.checksum(bytes).littleEndian) { bytes.append(contentsOf: $0) }
-        return bytes
+        withEncoded(position) { Array($0) }
+    }
+
+    /// Calls `body` with the file's bytes for `position`, built on the stack (the
+    /// writer publishes after every batch: no allocation).
+    static func withEncoded<R>(_ position: UInt64, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
+            for (index, byte) in magic.enumerated() { buffer[index] = byte }
+            buffer.storeLE(position, at: 8)
+            buffer.storeLE(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<16])), at: 16)
+            return try body(UnsafeRawBufferPointer(buffer))
+        }
     }
 
     /// The position, or nil for bytes that are not a whole, valid POSITION file

@@ -29,6 +29,9 @@ public struct WriterStatistics: Sendable, Hashable {
     public var syncs: UInt64 = 0
     /// Segments sealed.
     public var segmentsSealed: UInt64 = 0
+    /// Writes of records through the active segment's memory mapping rather than
+    /// `pwrite` (under `.none` and `.batched`, see DESIGN.md, "Writer and group commit").
+    public var writesThroughMapping: UInt64 = 0
 }
 
 /// Fixed facts about where and how the writer writes.
@@ -41,6 +44,16 @@ struct LogConfiguration: Sendable {
     /// Whether a lone appender writes its own call (``LogWriter/appendOnCallingThread(_:)``).
     let loneAppenderWrites: Bool
     let fileSystem: any FileSystem
+    /// How soon after a caller published `POSITION` through its mapping the writer
+    /// thread rewrites it with `pwrite` (see ``LogWriter``'s `positionNudgeDeadline`).
+    var positionNudgeDelayNanoseconds: UInt64 = 1_000_000
+
+    /// Whether the active segment is written through a memory mapping (no system
+    /// call per write): only where no call waits for a sync, so that `.fsync` keeps
+    /// `pwrite` (a sync dominates its calls, and an I/O error stays an error rather
+    /// than a `SIGBUS`), and only into a pre-allocated file (a mapping must not
+    /// reach past the end of the file).
+    var mapsActiveSegment: Bool { preallocate && durability != .fsync }
 }
 
 /// The segment being appended to, as the writer thread knows it.
@@ -78,6 +91,13 @@ final class LogWriter: @unchecked Sendable {
     private let hasPending = Atomic<Bool>(false)
     /// Whether an appender holds the write turn (see ``appendOnCallingThread(_:)``).
     private var isCallerWriting = false
+    /// When the writer thread is to rewrite `POSITION` with `pwrite` after callers
+    /// published through its mapping: followers' inotify watches see only that, so it
+    /// comes at most `positionNudgeDelayNanoseconds` after the first such call, and
+    /// one wake-up of the writer thread serves every call meanwhile.
+    private var positionNudgeDeadline: UInt64?
+    /// When the sleeping writer thread wakes by itself (nil: only when signalled).
+    private var writerSleepsUntil: UInt64?
     /// The task that made the last call (a hash of its identity). Only a task that
     /// calls again, with nobody else's call between, writes its own call: a lone
     /// appender. Calls of different live tasks one after the other are concurrent
@@ -110,6 +130,19 @@ final class LogWriter: @unchecked Sendable {
     private var sealedAwaitingIndexFiles: [Segment] = []
     /// Where the acknowledged position is published for other processes.
     private var positionFile: OpenFile?
+    /// `POSITION` mapped into memory: a caller's unsynced write publishes through it
+    /// without a system call; the writer thread's later `pwrite` of the same bytes
+    /// (the nudge, see `positionNudgeDeadline`) wakes followers watching the folder,
+    /// since inotify sees no write to a mapping.
+    private var positionMapping: (any WritableMapping)?
+    /// Set by a write that published `POSITION` through the mapping; the holder of the
+    /// turn turns it into `positionNudgeDeadline` when it hands the turn back.
+    private var positionNudgeOwed = false
+    /// The active segment's mapping (nil inside: mapping it failed, so it is written
+    /// with `pwrite`), made on its first write.
+    private var activeMapping: (segment: Segment, mapping: (any WritableMapping)?)?
+    /// Whether the batch being written is a caller's (``appendOnCallingThread(_:)``).
+    private var isWritingForCaller = false
 
     private let statistics = Mutex(WriterStatistics())
 
@@ -139,6 +172,9 @@ final class LogWriter: @unchecked Sendable {
         positionFile = try? configuration.fileSystem.open(
             configuration.directory + "/" + PositionFileFormat.fileName, mode: .createOrOpen)
         publishPosition(nextPosition - 1)
+        if configuration.durability != .fsync, let positionFile {
+            positionMapping = try? configuration.fileSystem.mapForWriting(positionFile, lengthBytes: UInt64(PositionFileFormat.size))
+        }
     }
 
     deinit {
@@ -149,9 +185,16 @@ final class LogWriter: @unchecked Sendable {
     /// only delays them, so it neither stops the writer nor fails an append.
     private func publishPosition(_ position: UInt64) {
         guard let positionFile else { return }
-        try? PositionFileFormat.encode(position).withUnsafeBytes {
-            try configuration.fileSystem.write(positionFile, $0, at: 0)
-        }
+        try? PositionFileFormat.withEncoded(position) { try configuration.fileSystem.write(positionFile, $0, at: 0) }
+    }
+
+    /// Publishes a caller's unsynced write: through the mapping when there is one
+    /// (visible to a follower's next refresh at once; the writer thread's nudge wakes
+    /// watching followers soon after), else with `pwrite`.
+    private func publishPositionForCaller(_ position: UInt64) {
+        guard let positionMapping else { return publishPosition(position) }
+        try? PositionFileFormat.withEncoded(position) { try positionMapping.write($0, at: 0) }
+        positionNudgeOwed = true
     }
 
     /// Starts the writer thread.
@@ -204,19 +247,28 @@ final class LogWriter: @unchecked Sendable {
         }
         statistics.withLock { $0.callsWrittenByCaller += 1 }
 
-        let wasSynced = unsyncedSinceNanoseconds == nil
+        isWritingForCaller = true
         let outcome = write(CollectionOfOne(parts))[0]
-        // The writer thread must wake for what only it does: queued work, index
-        // files, and in `.batched` mode the deadline of a newly unsynced write.
-        var writerThreadHasWork = !sealedAwaitingIndexFiles.isEmpty
-        if case .batched = configuration.durability, wasSynced, unsyncedSinceNanoseconds != nil {
-            writerThreadHasWork = true
-        }
+        isWritingForCaller = false
+        let owesNudge = positionNudgeOwed
+        positionNudgeOwed = false
 
         queue.lock()
         isCallerWriting = false
-        if isWriterSleeping && (writerThreadHasWork || !pending.isEmpty || !sealRequests.isEmpty || isClosing) {
-            queue.signal()
+        if owesNudge, positionNudgeDeadline == nil {
+            positionNudgeDeadline = Clock.monotonicNanoseconds() + configuration.positionNudgeDelayNanoseconds
+        }
+        // The writer thread must wake for what only it does: queued work, index
+        // files, and a deadline (a `.batched` sync, a `POSITION` nudge) earlier than
+        // it would wake by itself. It may sleep without any deadline: it went to
+        // sleep while this caller held the turn. Once it sleeps until the deadline,
+        // later calls need not wake it: one wake-up serves them all.
+        let deadline = nextDeadline()
+        let wakesTooLate = deadline.map { deadline in writerSleepsUntil.map { $0 > deadline } ?? true } ?? false
+        if isWriterSleeping
+            && (wakesTooLate || !sealedAwaitingIndexFiles.isEmpty || !pending.isEmpty || !sealRequests.isEmpty || isClosing)
+        {
+            wakeWriterThread()
         }
         queue.unlock()
         return try outcome.get()
@@ -238,7 +290,7 @@ final class LogWriter: @unchecked Sendable {
         }
         pending.append(append)
         hasPending.store(true, ordering: .releasing)
-        if isWriterSleeping && pending.count == 1 { queue.signal() }
+        if isWriterSleeping && pending.count == 1 { wakeWriterThread() }
         queue.unlock()
     }
 
@@ -263,7 +315,7 @@ final class LogWriter: @unchecked Sendable {
             }
             sealRequests.append(continuation)
             hasPending.store(true, ordering: .releasing)
-            if isWriterSleeping { queue.signal() }
+            if isWriterSleeping { wakeWriterThread() }
             queue.unlock()
         }
     }
@@ -273,9 +325,21 @@ final class LogWriter: @unchecked Sendable {
 
     /// Whether the writer thread sleeps with nothing queued, so that the next lone
     /// call is written by its caller (for tests).
+    /// How the writer thread waits (tests).
+    enum ThreadState: Equatable {
+        case awake
+        case sleepsUntilSignalled
+        case sleepsUntilDeadline
+    }
+
+    var threadState: ThreadState {
+        queue.withLock { isWriterSleeping ? (writerSleepsUntil == nil ? .sleepsUntilSignalled : .sleepsUntilDeadline) : .awake }
+    }
+
     var isIdle: Bool {
         queue.withLock {
             isWriterSleeping && !isCallerWriting && pending.isEmpty && sealedAwaitingIndexFiles.isEmpty
+                && positionNudgeDeadline == nil
         }
     }
 
@@ -293,7 +357,7 @@ final class LogWriter: @unchecked Sendable {
             }
             isClosing = true
             exitContinuations.append(continuation)
-            queue.signal()
+            wakeWriterThread()
             queue.unlock()
         }
     }
@@ -302,8 +366,15 @@ final class LogWriter: @unchecked Sendable {
     func requestClose() {
         queue.lock()
         isClosing = true
-        queue.signal()
+        wakeWriterThread()
         queue.unlock()
+    }
+
+    /// Signals the writer thread, under `queue`. It no longer counts as asleep from
+    /// here on: a caller must not take the turn it is about to take.
+    private func wakeWriterThread() {
+        isWriterSleeping = false
+        queue.signal()
     }
 
     // MARK: The writer thread
@@ -325,15 +396,27 @@ final class LogWriter: @unchecked Sendable {
             {
                 isWriterSleeping = true
                 defer { isWriterSleeping = false }
-                if !isCallerWriting, let since = unsyncedSinceNanoseconds, case .batched(let delay) = configuration.durability {
-                    let deadline = since + UInt64(max(delay.nanoseconds, 0))
+                // While a caller holds the turn, its state (the sync deadline) is not
+                // this thread's to read: it sleeps until signalled, and the caller
+                // signals on handing the turn back if a deadline needs it sooner.
+                if !isCallerWriting, let deadline = nextDeadline() {
                     if Clock.monotonicNanoseconds() >= deadline { break }
+                    writerSleepsUntil = deadline
                     queue.wait(untilMonotonicNanoseconds: deadline)
                 } else {
+                    writerSleepsUntil = nil
                     queue.wait()
                 }
             }
             let stopping = pending.isEmpty && isClosing
+            // The nudge is due at its deadline, and is done early with a batch or on
+            // close (at most once per deadline: cheap even when the batch rewrote
+            // `POSITION` itself).
+            var nudgesPosition = false
+            if let deadline = positionNudgeDeadline, stopping || !pending.isEmpty || Clock.monotonicNanoseconds() >= deadline {
+                positionNudgeDeadline = nil
+                nudgesPosition = true
+            }
             swap(&batch, &pending)
             lastBatchHadManyCalls = batch.count > 1
             let seals = sealRequests
@@ -354,6 +437,7 @@ final class LogWriter: @unchecked Sendable {
                 }
             }
             batch.removeAll(keepingCapacity: true)
+            if nudgesPosition && failure == nil { publishPosition(nextPosition - 1) }
             // Index files of sealed segments, off the appenders' path.
             writeAwaitingIndexFiles()
             if !seals.isEmpty { sealOnRequest(answering: seals) }
@@ -369,6 +453,19 @@ final class LogWriter: @unchecked Sendable {
         exitContinuations = []
         queue.unlock()
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// When the sleeping writer thread must wake by itself: the `.batched` sync
+    /// deadline of the oldest unsynced write, or the `POSITION` nudge, whichever is
+    /// first. Called under `queue` while no thread is using the turn's state: by the
+    /// writer thread while no caller holds the turn, or by a caller handing it back.
+    private func nextDeadline() -> UInt64? {
+        var deadline = positionNudgeDeadline
+        if let since = unsyncedSinceNanoseconds, case .batched(let delay) = configuration.durability {
+            let syncDeadline = since + UInt64(max(delay.nanoseconds, 0))
+            deadline = min(deadline ?? syncDeadline, syncDeadline)
+        }
+        return deadline
     }
 
     /// Polls for queued appends for up to ``spinNanoseconds`` without taking the lock.
@@ -466,7 +563,9 @@ final class LogWriter: @unchecked Sendable {
         //    returned is visible to a follower's next refresh.
         let lastWritten = nextPosition - 1
         publish(lastWritten: lastWritten)
-        if lastWritten >= batchFirstPosition { publishPosition(lastWritten) }
+        if lastWritten >= batchFirstPosition {
+            if isWritingForCaller { publishPositionForCaller(lastWritten) } else { publishPosition(lastWritten) }
+        }
         statistics.withLock {
             $0.batches += 1
             $0.eventsWritten += lastWritten + 1 - batchFirstPosition
@@ -573,17 +672,38 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes the buffered records at the end of the active segment.
+    /// Writes the buffered records at the end of the active segment: through its
+    /// mapping when it has one and they fit, else with `pwrite`.
     private func flush() throws {
         guard buffer.count > 0 else { return }
-        try buffer.withBytes { try configuration.fileSystem.write(active.segment.file, $0, at: active.writeEnd) }
-        active.writeEnd += UInt64(buffer.count)
+        let end = active.writeEnd + UInt64(buffer.count)
+        if let mapping = mappingOfActiveSegment(), end <= mapping.lengthBytes {
+            try buffer.withBytes { try mapping.write($0, at: active.writeEnd) }
+            statistics.withLock { $0.writesThroughMapping += 1 }
+        } else {
+            try buffer.withBytes { try configuration.fileSystem.write(active.segment.file, $0, at: active.writeEnd) }
+        }
+        active.writeEnd = end
         buffer.removeAll()
+    }
+
+    /// The active segment's mapping, made on first use (see ``LogConfiguration/mapsActiveSegment``).
+    /// Nil when mapping is off, the file is shorter than the segment size (not
+    /// pre-allocated), or mapping failed: writes then use `pwrite`.
+    private func mappingOfActiveSegment() -> (any WritableMapping)? {
+        guard configuration.mapsActiveSegment else { return nil }
+        if let activeMapping, activeMapping.segment === active.segment { return activeMapping.mapping }
+        let mapping = try? configuration.fileSystem.mapForWriting(active.segment.file, lengthBytes: configuration.segmentSizeBytes)
+        activeMapping = (active.segment, mapping ?? nil)
+        return mapping ?? nil
     }
 
     /// Seals the active segment (footer, truncate, fsync) and starts the next one.
     private func roll(nextFirstPosition: UInt64) throws {
         let fileSystem = configuration.fileSystem
+        // Unmapped before the file shrinks to its footer: nothing may touch a mapped
+        // page past the end of the file.
+        activeMapping = nil
         // The records must be durable before the footer that vouches for them: a
         // disk may persist a later write before an earlier one.
         try fileSystem.syncData(active.segment.file)

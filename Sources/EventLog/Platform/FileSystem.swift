@@ -30,6 +30,16 @@ struct SystemError: Error, Sendable, CustomStringConvertible {
     var description: String { "\(operation)(\(path)): \(message) (errno \(errno))" }
 }
 
+/// The first `lengthBytes` of a file mapped into memory and shared with the page
+/// cache: a write through it is a write to the file, without a system call. Readers
+/// of the file (`pread`, in this process or another) see it at once; a sync of the
+/// file makes it durable. Used by one thread at a time (the writer's turn).
+protocol WritableMapping: AnyObject, Sendable {
+    var lengthBytes: UInt64 { get }
+    /// Copies `bytes` into the file at `offset`; the range lies within `lengthBytes`.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws
+}
+
 /// Every file operation the engine performs. Implementations retry on EINTR and
 /// throw ``SystemError`` for operating errors.
 protocol FileSystem: Sendable {
@@ -61,11 +71,18 @@ protocol FileSystem: Sendable {
     /// write (compaction) does not end in one sync that stalls the writer's. Promises
     /// nothing about durability; errors show at the sync.
     func startWriteback(_ file: OpenFile, offset: UInt64, lengthBytes: UInt64)
+    /// Maps the file's first `lengthBytes` for writing; nil where the file system
+    /// has no mappings. The file must be at least that long and must not shrink
+    /// while mapped: a write past its end would kill the process (`SIGBUS`).
+    func mapForWriting(_ file: OpenFile, lengthBytes: UInt64) throws -> (any WritableMapping)?
 }
 
 extension FileSystem {
     /// No writeback hint: the default for file systems without one (the simulated disk).
     func startWriteback(_ file: OpenFile, offset: UInt64, lengthBytes: UInt64) {}
+
+    /// No mappings: the default for file systems without them (writes use `write`).
+    func mapForWriting(_ file: OpenFile, lengthBytes: UInt64) throws -> (any WritableMapping)? { nil }
 
     /// Writes `bytes` to a new file at `path` atomically: temporary file, fsync,
     /// rename over `path`, fsync of the directory. Readers see the old or the new

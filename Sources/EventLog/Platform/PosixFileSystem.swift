@@ -65,6 +65,13 @@ struct PosixFileSystem: FileSystem {
     /// `SYNC_FILE_RANGE_WRITE` from <fcntl.h>: start writeback of dirty pages, do not wait.
     private static let syncFileRangeWrite: UInt32 = 2
 
+    func mapForWriting(_ file: OpenFile, lengthBytes: UInt64) throws -> (any WritableMapping)? {
+        guard try size(file) >= lengthBytes, lengthBytes > 0 else { return nil }
+        let address = Glibc.mmap(nil, Int(lengthBytes), PROT_READ | PROT_WRITE, MAP_SHARED, file.fd, 0)
+        guard let address, address != UnsafeMutableRawPointer(bitPattern: -1) else { throw error("mmap", file.path) }
+        return PosixMapping(base: address, lengthBytes: lengthBytes)
+    }
+
     func sync(_ file: OpenFile) throws {
         _ = try retrying("fsync", file.path) { Glibc.fsync(file.fd) }
     }
@@ -147,6 +154,30 @@ struct PosixFileSystem: FileSystem {
     private func error(_ operation: String, _ path: String) -> SystemError {
         let code = errno
         return SystemError(operation: operation, path: path, errno: code, message: describe(code))
+    }
+}
+
+/// A `MAP_SHARED` mapping of a file, unmapped when the last user lets go. Writes
+/// are `memcpy`s into the page cache; `fdatasync` of the file writes them back.
+/// An I/O error reading a page in (the tail page of a reopened segment) arrives
+/// as `SIGBUS`, not as an error: the price of no system call per write.
+private final class PosixMapping: WritableMapping, @unchecked Sendable {
+    // @unchecked: the pointer is immutable; the bytes behind it are written by one
+    // thread at a time (the write turn), which the queue mutex hands over.
+    let lengthBytes: UInt64
+    private let base: UnsafeMutableRawPointer
+
+    init(base: UnsafeMutableRawPointer, lengthBytes: UInt64) {
+        self.base = base
+        self.lengthBytes = lengthBytes
+    }
+
+    deinit { Glibc.munmap(base, Int(lengthBytes)) }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) {
+        precondition(offset + UInt64(bytes.count) <= lengthBytes, "write past the mapping")
+        guard let source = bytes.baseAddress else { return }
+        (base + Int(offset)).copyMemory(from: source, byteCount: bytes.count)
     }
 }
 

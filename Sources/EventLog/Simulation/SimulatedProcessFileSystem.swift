@@ -69,6 +69,14 @@ struct SimulatedProcessFileSystem: FileSystem {
         }
     }
 
+    /// A mapping whose writes are this process's `write`s: the simulated disk has
+    /// no memory to map, and its page-cache model (and every fault and crash point)
+    /// then applies to mapped writes exactly as to the others.
+    func mapForWriting(_ file: OpenFile, lengthBytes: UInt64) throws -> (any WritableMapping)? {
+        guard try size(file) >= lengthBytes, lengthBytes > 0 else { return nil }
+        return SimulatedMapping(fileSystem: self, file: file, lengthBytes: lengthBytes)
+    }
+
     func syncData(_ file: OpenFile) throws {
         try perform(.syncData, file.path, onFault: { disk in Self.failSync(file, disk) }) { disk in
             try disk.descriptor(file, for: "fdatasync").1.syncData()
@@ -174,5 +182,23 @@ struct SimulatedProcessFileSystem: FileSystem {
             disk.locks[descriptor.inode] = file.fd
             return true
         }
+    }
+}
+
+/// A simulated mapping: each write goes through the simulated process's `write`.
+private final class SimulatedMapping: WritableMapping {
+    let fileSystem: SimulatedProcessFileSystem
+    let file: OpenFile
+    let lengthBytes: UInt64
+
+    init(fileSystem: SimulatedProcessFileSystem, file: OpenFile, lengthBytes: UInt64) {
+        self.fileSystem = fileSystem
+        self.file = file
+        self.lengthBytes = lengthBytes
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws {
+        precondition(offset + UInt64(bytes.count) <= lengthBytes, "write past the mapping")
+        try fileSystem.write(file, bytes, at: offset)
     }
 }

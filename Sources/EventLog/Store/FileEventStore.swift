@@ -129,10 +129,11 @@ public final class FileEventStore: Sendable {
             do {
                 let manifest = try loadOrCreateManifest(
                     path: manifestPath, directory: directory, options: options, fileSystem: fileSystem)
-                let configuration = LogConfiguration(
+                var configuration = LogConfiguration(
                     directory: directory, storeID: manifest.storeID, segmentSizeBytes: manifest.segmentSizeBytes,
                     preallocate: options.preallocateSegments, durability: options.durability,
                     loneAppenderWrites: options.loneAppenderWritesOnItsThread || options.durability == .none, fileSystem: fileSystem)
+                configuration.positionNudgeDelayNanoseconds = UInt64(max(options.positionNudgeDelay.nanoseconds, 0))
                 let cache = IndexCache(budgetBytes: options.indexCacheBytes)
                 var recovered = try Recovery.recover(
                     configuration: configuration, cache: cache, readOnly: options.readOnly, progress: progress)
