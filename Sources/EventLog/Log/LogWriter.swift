@@ -268,7 +268,7 @@ final class LogWriter: @unchecked Sendable {
         if isWriterSleeping
             && (wakesTooLate || !sealedAwaitingIndexFiles.isEmpty || !pending.isEmpty || !sealRequests.isEmpty || isClosing)
         {
-            wakeWriterThread()
+            queue.signal()
         }
         queue.unlock()
         return try outcome.get()
@@ -290,7 +290,7 @@ final class LogWriter: @unchecked Sendable {
         }
         pending.append(append)
         hasPending.store(true, ordering: .releasing)
-        if isWriterSleeping && pending.count == 1 { wakeWriterThread() }
+        if isWriterSleeping && pending.count == 1 { queue.signal() }
         queue.unlock()
     }
 
@@ -315,7 +315,7 @@ final class LogWriter: @unchecked Sendable {
             }
             sealRequests.append(continuation)
             hasPending.store(true, ordering: .releasing)
-            if isWriterSleeping { wakeWriterThread() }
+            if isWriterSleeping { queue.signal() }
             queue.unlock()
         }
     }
@@ -357,7 +357,7 @@ final class LogWriter: @unchecked Sendable {
             }
             isClosing = true
             exitContinuations.append(continuation)
-            wakeWriterThread()
+            queue.signal()
             queue.unlock()
         }
     }
@@ -366,15 +366,8 @@ final class LogWriter: @unchecked Sendable {
     func requestClose() {
         queue.lock()
         isClosing = true
-        wakeWriterThread()
-        queue.unlock()
-    }
-
-    /// Signals the writer thread, under `queue`. It no longer counts as asleep from
-    /// here on: a caller must not take the turn it is about to take.
-    private func wakeWriterThread() {
-        isWriterSleeping = false
         queue.signal()
+        queue.unlock()
     }
 
     // MARK: The writer thread
