@@ -687,8 +687,8 @@ final class LogWriter: @unchecked Sendable {
         guard configuration.mapsActiveSegment else { return nil }
         if let activeMapping, activeMapping.segment === active.segment { return activeMapping.mapping }
         let mapping = try? configuration.fileSystem.mapForWriting(active.segment.file, lengthBytes: configuration.segmentSizeBytes)
-        activeMapping = (active.segment, mapping ?? nil)
-        return mapping ?? nil
+        activeMapping = (active.segment, mapping)
+        return mapping
     }
 
     /// Seals the active segment (footer, truncate, fsync) and starts the next one.
