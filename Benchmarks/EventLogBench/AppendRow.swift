@@ -37,7 +37,9 @@ enum AppendRow {
             notes.append("\(NumberFormatting.grouped(spec.dataSizeBytes))-byte event data")
         }
         if spec.loneAppenderWritesOnItsThread {
-            notes.append("StoreOptions.loneAppenderWritesOnItsThread on: the appender writes its own calls")
+            notes.append(spec.durability == .none
+                ? "StoreOptions.loneAppenderWritesOnItsThread on, which changes nothing under .none: a lone appender writes its own calls there by default"
+                : "StoreOptions.loneAppenderWritesOnItsThread on: the appender writes its own calls")
         }
         if !notes.isEmpty { row.note = notes.joined(separator: "; ") }
         return row

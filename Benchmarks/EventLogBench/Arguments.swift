@@ -63,7 +63,9 @@ struct BenchmarkArguments: Sendable {
           append-durable-batch100  .fsync, 1 appender, 100 events per call
           append-batched-c64       .batched(maxDelay: 2 ms), 64 concurrent appenders
           append-nosync-c1         .none, 1 appender, 1 event per call
-          append-nosync-c1-lone    as append-nosync-c1, with that option on
+          append-nosync-c1-lone    as append-nosync-c1, with that option on (the
+                                   same under .none, where a lone appender writes
+                                   its own calls by default)
           read-all                 forEachEvent over the whole log, checksums verified
           readall-view             forEachEventView over the same store, touching only
                                    each event's position and data length; the note

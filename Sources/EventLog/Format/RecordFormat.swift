@@ -66,6 +66,11 @@ enum RecordLayout {
         headerSize + (event.correlationID == nil ? 0 : idBytes) + (event.causationID == nil ? 0 : idBytes)
             + stream.rawValue.utf8.count + event.type.utf8.count + event.metadata.count + event.data.count
     }
+
+    /// The encoded size of all of `part`'s events.
+    static func recordsSize(of part: StreamAppend) -> Int {
+        part.events.reduce(0) { $0 + recordSize(of: $1, in: part.stream) }
+    }
 }
 
 /// Writes records into a ``ByteBuffer``.

@@ -141,8 +141,6 @@ final class LogWriter: @unchecked Sendable {
     /// The active segment's mapping (nil inside: mapping it failed, so it is written
     /// with `pwrite`), made on its first write.
     private var activeMapping: (segment: Segment, mapping: (any WritableMapping)?)?
-    /// Whether the batch being written is a caller's (``appendOnCallingThread(_:)``).
-    private var isWritingForCaller = false
 
     private let statistics = Mutex(WriterStatistics())
 
@@ -237,8 +235,7 @@ final class LogWriter: @unchecked Sendable {
         }
         isCallerWriting = true
         queue.unlock()
-        var callBytes = 0
-        for part in parts { for event in part.events { callBytes += RecordLayout.recordSize(of: event, in: part.stream) } }
+        let callBytes = parts.reduce(0) { $0 + RecordLayout.recordsSize(of: $1) }
         if active.writeEnd + UInt64(callBytes + SegmentFooter.size) > configuration.segmentSizeBytes {
             queue.lock()
             isCallerWriting = false
@@ -247,9 +244,7 @@ final class LogWriter: @unchecked Sendable {
         }
         statistics.withLock { $0.callsWrittenByCaller += 1 }
 
-        isWritingForCaller = true
-        let outcome = write(CollectionOfOne(parts))[0]
-        isWritingForCaller = false
+        let outcome = write(CollectionOfOne(parts), byCaller: true)[0]
         let owesNudge = positionNudgeOwed
         positionNudgeOwed = false
 
@@ -323,8 +318,6 @@ final class LogWriter: @unchecked Sendable {
     /// Appends queued and not yet taken by the writer thread (for tests).
     var pendingCount: Int { queue.withLock { pending.count } }
 
-    /// Whether the writer thread sleeps with nothing queued, so that the next lone
-    /// call is written by its caller (for tests).
     /// How the writer thread waits (tests).
     enum ThreadState: Equatable {
         case awake
@@ -336,6 +329,8 @@ final class LogWriter: @unchecked Sendable {
         queue.withLock { isWriterSleeping ? (writerSleepsUntil == nil ? .sleepsUntilSignalled : .sleepsUntilDeadline) : .awake }
     }
 
+    /// Whether the writer thread sleeps with nothing queued and no nudge pending, so
+    /// that the next lone call is written by its caller (for tests).
     var isIdle: Bool {
         queue.withLock {
             isWriterSleeping && !isCallerWriting && pending.isEmpty && sealedAwaitingIndexFiles.isEmpty
@@ -493,9 +488,10 @@ final class LogWriter: @unchecked Sendable {
 
     /// Writes a batch of calls: decides, encodes, writes, syncs under the durability
     /// mode, and publishes. Returns each call's outcome, in order; the caller
-    /// delivers them.
+    /// delivers them. `byCaller`: the batch is a caller's own call
+    /// (``appendOnCallingThread(_:)``), which publishes `POSITION` through its mapping.
     private func write<Calls: RandomAccessCollection<[StreamAppend]>>(
-        _ batch: Calls
+        _ batch: Calls, byCaller: Bool = false
     ) -> [Result<[AppendResult], EventStoreError>] where Calls.Index == Int {
         var outcomes = [Result<[AppendResult], EventStoreError>?](repeating: nil, count: batch.count)
         var accepted: [(request: Int, plans: [PartPlan])] = []
@@ -557,7 +553,7 @@ final class LogWriter: @unchecked Sendable {
         let lastWritten = nextPosition - 1
         publish(lastWritten: lastWritten)
         if lastWritten >= batchFirstPosition {
-            if isWritingForCaller { publishPositionForCaller(lastWritten) } else { publishPosition(lastWritten) }
+            if byCaller { publishPositionForCaller(lastWritten) } else { publishPosition(lastWritten) }
         }
         statistics.withLock {
             $0.batches += 1
@@ -808,11 +804,9 @@ final class LogWriter: @unchecked Sendable {
     private func plan(_ part: StreamAppend, firstVersion: UInt64) -> PartPlan {
         let count = UInt64(part.events.count)
         heads.set(StreamHead(version: firstVersion + count - 1, lastEventID: part.events[part.events.count - 1].id), for: part.stream)
-        var bytes = 0
-        for event in part.events { bytes += RecordLayout.recordSize(of: event, in: part.stream) }
         let plan = PartPlan(
             stream: part.stream, events: part.events, firstVersion: firstVersion, firstPosition: nextPosition,
-            encodedBytes: bytes)
+            encodedBytes: RecordLayout.recordsSize(of: part))
         nextPosition += count
         batchPlans.append(plan)
         return plan
