@@ -2,7 +2,7 @@ import EventSourcing
 import Foundation
 import Testing
 
-@testable import EventLog
+@_spi(Fuzzing) @testable import EventLog
 
 /// A plain model of what a store should answer: every event in position order.
 struct LogModel {
@@ -97,6 +97,27 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(try file.recordIndexes(matching: filter, from: 10) == memory.recordIndexes(matching: filter, from: 10))
         #expect(try file.recordIndexes(matching: EventFilter(eventTypes: ["nope"]), from: 0) == [])
         #expect(try file.timeSearchStart(atOrAfter: 2_600) <= 1_600)
+    }
+
+    /// Decoding puts each hash's run of entries into the table at once, which is only
+    /// right when the file keeps the encoder's order: checksummed entries out of order
+    /// are refused, not silently split or dropped.
+    @Test func streamEntriesOutOfOrderAreRefusedEvenWithValidChecksums() throws {
+        let memory = sampleIndex(records: 40, streams: 3)
+        var bytes = memory.encoded(storeID: UUID(), isPartial: true)
+        let header = try bytes.withUnsafeBytes { try IndexHeader.decode($0) }
+        // The first entry (the lowest hash) moved to the end of the stream entries.
+        let first = header.streamsStart
+        let size = IndexLayout.streamEntrySize
+        let moved = Array(bytes[first..<(first + size)])
+        bytes.removeSubrange(first..<(first + size))
+        bytes.insert(contentsOf: moved, at: header.recordsStart - size)
+        FuzzTargets.fixIndexChecksums(&bytes)
+        #expect {
+            try bytes.withUnsafeBytes { try MemoryIndex.decode($0) }
+        } throws: { error in
+            (error as? FormatError)?.reason.contains("not sorted") == true
+        }
     }
 
     @Test func everyFlippedByteOfAnIndexFileIsDetected() throws {

@@ -78,6 +78,45 @@ func storeWithCalls(
         #expect(report.problems.map(\.offset) == [UInt64(SegmentHeader.size)])
     }
 
+    @Test func aCloseThatAddedNothingLeavesTheCheckpointAloneAndOneThatAddedRewritesIt() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let (segment, _, _) = try await storeWithCalls(folder, calls: 3, keepCheckpoint: true)
+        let checkpoint = segment.replacingOccurrences(of: ".seg", with: ".idx")
+        // Index files are replaced by rename, so a rewrite shows as a new inode.
+        func inode() throws -> Int {
+            try #require(try FileManager.default.attributesOfItem(atPath: checkpoint)[.systemFileNumber] as? Int)
+        }
+        let written = try inode()
+
+        // Opened and read, nothing appended: the checkpoint on disk is still exact.
+        var store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 1 << 20))
+        #expect(store.openReport.scannedRecords == 0)
+        #expect(try store.readAll().count == 6)
+        try await store.close()
+        #expect(try inode() == written, "a close with nothing new rewrote the checkpoint")
+
+        // An append makes it stale: the close writes a new one, which the next open uses.
+        store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 1 << 20))
+        try await store.append([event()], to: "t-0")
+        try await store.close()
+        #expect(try inode() != written, "a close after an append kept the stale checkpoint")
+        store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 1 << 20))
+        #expect(store.openReport.scannedRecords == 0, "the new checkpoint covers the appended record")
+        #expect(try store.readAll().count == 7)
+        try await store.close()
+
+        // Without a checkpoint (as after a crash) the open scans, and the close writes one.
+        try removeIndexFiles(folder.path)
+        store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 1 << 20))
+        #expect(store.openReport.scannedRecords == 7)
+        try await store.close()
+        #expect(FileManager.default.fileExists(atPath: checkpoint))
+        store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 1 << 20))
+        #expect(store.openReport.scannedRecords == 0)
+        try await store.close()
+    }
+
     @Test func damageBehindACheckpointIsCaughtWhenRead() async throws {
         // A clean close leaves an index checkpoint, so the next open does not read
         // the records it covers; reads and verify still check every checksum.

@@ -81,6 +81,23 @@ struct ByteBuffer: ~Copyable {
 }
 
 extension UnsafeRawBufferPointer {
+    /// How many bytes from `start` are zero, counted in whole 8-byte words that end
+    /// at or before `end` (64 bytes at a time while it can: a loop the compiler
+    /// vectorizes).
+    func zeroWordBytes(from start: Int, to end: Int) -> Int {
+        precondition(0 <= start && start <= end && end <= count, "zero scan within the buffer")
+        guard let base = baseAddress else { return 0 }
+        var index = start
+        while index + 64 <= end {
+            var bits: UInt64 = 0
+            for word in 0..<8 { bits |= base.loadUnaligned(fromByteOffset: index + word * 8, as: UInt64.self) }
+            if bits != 0 { break }
+            index += 64
+        }
+        while index + 8 <= end, base.loadUnaligned(fromByteOffset: index, as: UInt64.self) == 0 { index += 8 }
+        return index - start
+    }
+
     /// Loads a little-endian integer at `offset`; the caller has checked the bounds.
     @inline(__always)
     func loadLE<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {

@@ -80,7 +80,8 @@ public enum FuzzTargets {
         fixed.withUnsafeBytes { checkIndex($0) }
     }
 
-    private static func fixIndexChecksums(_ bytes: inout [UInt8]) {
+    /// Recomputes every block, directory and header checksum of an index file in place.
+    static func fixIndexChecksums(_ bytes: inout [UInt8]) {
         guard bytes.count >= IndexLayout.headerSize else { return }
         bytes.withUnsafeMutableBytes { raw in
             let view = UnsafeRawBufferPointer(raw)

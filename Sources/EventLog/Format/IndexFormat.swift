@@ -247,12 +247,7 @@ enum IndexEntries {
         let count = bytes.count / IndexLayout.streamEntrySize
         var entries: [IndexStreamEntry] = []
         entries.reserveCapacity(count)
-        for index in 0..<count {
-            let base = index * IndexLayout.streamEntrySize
-            entries.append(IndexStreamEntry(
-                hash: bytes.loadLE(UInt64.self, at: base), version: bytes.loadLE(UInt64.self, at: base + 8),
-                recordIndex: bytes.loadLE(UInt32.self, at: base + 16), offset: bytes.loadLE(UInt32.self, at: base + 20)))
-        }
+        for index in 0..<count { entries.append(streamEntry(bytes, at: index * IndexLayout.streamEntrySize)) }
         return entries
     }
 
@@ -260,13 +255,24 @@ enum IndexEntries {
         let count = bytes.count / IndexLayout.recordEntrySize
         var records: [IndexRecord] = []
         records.reserveCapacity(count)
-        for index in 0..<count {
-            let base = index * IndexLayout.recordEntrySize
-            records.append(IndexRecord(
-                offset: bytes.loadLE(UInt32.self, at: base), typeID: bytes.loadLE(UInt16.self, at: base + 4),
-                categoryID: bytes.loadLE(UInt16.self, at: base + 6), timestampMicroseconds: 0))
-        }
+        for index in 0..<count { records.append(record(bytes, at: index * IndexLayout.recordEntrySize, timestampMicroseconds: 0)) }
         return records
+    }
+
+    /// The stream entry at byte `base` of `bytes` (the caller has checked the bounds).
+    @inline(__always)
+    static func streamEntry(_ bytes: UnsafeRawBufferPointer, at base: Int) -> IndexStreamEntry {
+        IndexStreamEntry(
+            hash: bytes.loadLE(UInt64.self, at: base), version: bytes.loadLE(UInt64.self, at: base + 8),
+            recordIndex: bytes.loadLE(UInt32.self, at: base + 16), offset: bytes.loadLE(UInt32.self, at: base + 20))
+    }
+
+    /// The record entry at byte `base` of `bytes` (the caller has checked the bounds).
+    @inline(__always)
+    static func record(_ bytes: UnsafeRawBufferPointer, at base: Int, timestampMicroseconds: Int64) -> IndexRecord {
+        IndexRecord(
+            offset: bytes.loadLE(UInt32.self, at: base), typeID: bytes.loadLE(UInt16.self, at: base + 4),
+            categoryID: bytes.loadLE(UInt16.self, at: base + 6), timestampMicroseconds: timestampMicroseconds)
     }
 }
 

@@ -64,6 +64,10 @@ struct ActiveSegment {
     var recordCount: UInt64
     /// CRC32C over the CRC fields of the records, in order (goes into the footer).
     var recordsChecksum: UInt32
+    /// How many records the segment's index checkpoint on disk covers, when the
+    /// store opened on one: a close that added nothing leaves that file alone
+    /// rather than rewriting it (megabytes, a sync and a rename).
+    var checkpointedRecordCount: Int? = nil
 }
 
 /// The log writer. Appenders call ``appendOnCallingThread(_:)`` or ``submit(_:)``
@@ -631,7 +635,9 @@ final class LogWriter: @unchecked Sendable {
     /// On close: the active segment's index as a checkpoint, so the next open reads
     /// it instead of scanning the segment.
     private func writeCheckpoint() {
-        guard let index = shared.state.withLock({ $0.active?.index }), index.recordCount > 0 else { return }
+        guard let index = shared.state.withLock({ $0.active?.index }), index.recordCount > 0,
+            index.recordCount != active.checkpointedRecordCount
+        else { return }
         _ = try? IndexWriter.write(index, of: active.segment, isPartial: true, configuration: configuration, cache: cache)
     }
 

@@ -157,34 +157,55 @@ struct MemoryIndex {
         index.categoryNames = directory.categoryNames
         for (id, name) in directory.typeNames.enumerated() { index.typeIDs[name] = UInt16(id) }
         for (id, name) in directory.categoryNames.enumerated() { index.categoryIDs[name] = UInt16(id) }
+        // Decoded straight into the index's own storage, reserved up front: this is
+        // most of an open's time (DESIGN.md, "Performance notes").
+        index.records.reserveCapacity(Int(header.recordCount))
         for (block, entry) in directory.recordBlocks.enumerated() {
             let start = header.recordsStart + block * IndexLayout.recordBlockEntries * IndexLayout.recordEntrySize
             let end = min(start + IndexLayout.recordBlockEntries * IndexLayout.recordEntrySize, bytes.count)
             let blockBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
             guard CRC32C.checksum(blockBytes) == entry.checksum else { throw FormatError(reason: "index record block \(block) checksum mismatch") }
-            for var record in IndexEntries.records(blockBytes) {
+            for base in stride(from: 0, to: blockBytes.count - IndexLayout.recordEntrySize + 1, by: IndexLayout.recordEntrySize) {
+                let record = IndexEntries.record(blockBytes, at: base, timestampMicroseconds: entry.firstTimestamp)
                 if record.isRemoved {
                     guard header.isCompacted else { throw FormatError(reason: "index record has offset 0 outside a compacted segment") }
                 } else {
                     index.presentCount += 1
                 }
-                record.timestampMicroseconds = entry.firstTimestamp
                 index.records.append(record)
             }
         }
+        // Entries are sorted by hash, then version: each stream's entries are one run,
+        // which goes into the table as one array of its exact size (one insertion
+        // per stream, not one lookup and append per entry: most of an open's time).
+        var entries: [IndexStreamEntry] = []
+        entries.reserveCapacity(Int(header.streamEntryCount))
         for (block, entry) in directory.streamBlocks.enumerated() {
             let start = header.streamsStart + block * IndexLayout.streamBlockEntries * IndexLayout.streamEntrySize
             let end = min(start + IndexLayout.streamBlockEntries * IndexLayout.streamEntrySize, header.recordsStart)
             let blockBytes = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
             guard CRC32C.checksum(blockBytes) == entry.checksum else { throw FormatError(reason: "index stream block \(block) checksum mismatch") }
-            for stream in IndexEntries.streamEntries(blockBytes) {
+            for base in stride(from: 0, to: blockBytes.count - IndexLayout.streamEntrySize + 1, by: IndexLayout.streamEntrySize) {
+                let stream = IndexEntries.streamEntry(blockBytes, at: base)
                 guard Int(stream.recordIndex) < index.records.count, !index.records[Int(stream.recordIndex)].isRemoved,
                     index.records[Int(stream.recordIndex)].offset == stream.offset
                 else {
                     throw FormatError(reason: "index entry disagrees with the record table")
                 }
-                index.streams[stream.hash, default: []].append(stream)
+                if let previous = entries.last, !(previous < stream) {
+                    throw FormatError(reason: "index stream entries are not sorted by stream hash and version")
+                }
+                entries.append(stream)
             }
+        }
+        var runStarts: [Int] = []
+        for (offset, stream) in entries.enumerated() where offset == 0 || stream.hash != entries[offset - 1].hash {
+            runStarts.append(offset)
+        }
+        index.streams.reserveCapacity(runStarts.count)
+        for (run, start) in runStarts.enumerated() {
+            let end = run + 1 < runStarts.count ? runStarts[run + 1] : entries.count
+            index.streams[entries[start].hash] = Array(entries[start..<end])
         }
         guard index.records.count == Int(header.recordCount), index.presentCount == Int(header.streamEntryCount) else {
             throw FormatError(reason: "index record count mismatch")

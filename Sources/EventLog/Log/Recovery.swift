@@ -131,13 +131,13 @@ enum Recovery {
             case .sealed(let entry):
                 state.sealed.append(entry)
                 nextPosition = entry.lastPosition + 1
-            case .active(let memoryIndex, let writeEnd):
+            case .active(let memoryIndex, let writeEnd, let checkpointedRecordCount):
                 state.active = ActiveEntry(segment: segment, index: memoryIndex)
                 nextPosition = segment.firstPosition + UInt64(memoryIndex.recordCount)
                 if !readOnly {
                     active = ActiveSegment(
                         segment: segment, writeEnd: writeEnd, recordCount: UInt64(memoryIndex.recordCount),
-                        recordsChecksum: memoryIndex.recordsChecksum)
+                        recordsChecksum: memoryIndex.recordsChecksum, checkpointedRecordCount: checkpointedRecordCount)
                 }
             }
             progress?(OpenProgress(segmentsOpened: index + 1, segmentCount: names.count, indexesRebuilt: report.rebuiltIndexes.count))
@@ -164,7 +164,8 @@ enum Recovery {
         enum Kind {
             case sealed(SealedEntry)
             /// The active segment's index and where its next record goes.
-            case active(MemoryIndex, writeEnd: UInt64)
+            /// `checkpointedRecordCount`: the records its index checkpoint covers, if one was used.
+            case active(MemoryIndex, writeEnd: UInt64, checkpointedRecordCount: Int?)
         }
         let segment: Segment
         let kind: Kind
@@ -222,8 +223,10 @@ enum Recovery {
         // The active segment: start from its index checkpoint when it has a usable one.
         var memoryIndex = MemoryIndex(firstPosition: header.firstPosition)
         var resume: SegmentReader.Resume?
+        var checkpointedRecordCount: Int?
         if let checkpoint = try? loadCheckpoint(indexPath, segment: segment, size: size, configuration: configuration) {
             memoryIndex = checkpoint
+            checkpointedRecordCount = checkpoint.recordCount
             resume = SegmentReader.Resume(
                 offset: checkpoint.recordsEnd, recordCount: UInt64(checkpoint.recordCount), recordsChecksum: checkpoint.recordsChecksum)
         }
@@ -247,7 +250,9 @@ enum Recovery {
                 try fileSystem.sync(file)
             }
         }
-        return OpenedSegment(segment: segment, kind: .active(memoryIndex, writeEnd: reading.committedEnd))
+        return OpenedSegment(
+            segment: segment,
+            kind: .active(memoryIndex, writeEnd: reading.committedEnd, checkpointedRecordCount: checkpointedRecordCount))
     }
 
     private static func readHeader(
