@@ -111,6 +111,33 @@ import Testing
     }
 }
 
+@Suite struct ZeroScanTests {
+    /// The fast zero scan that skips a segment's pre-allocated tail must stop at the
+    /// word holding the first non-zero byte, wherever it is, and never count a word
+    /// that ends past `end`.
+    @Test func zeroWordBytesStopsAtTheWordOfTheFirstNonZeroByte() {
+        let size = 300
+        for nonZero in [nil] + Array(0..<size) {
+            var bytes = [UInt8](repeating: 0, count: size)
+            if let nonZero { bytes[nonZero] = 0x80 }
+            bytes.withUnsafeBytes { buffer in
+                for start in stride(from: 0, through: 72, by: 8) {
+                    for end in [start, start + 7, start + 64, start + 65, 203, size] where end >= start {
+                        // The plain definition: whole zero words from `start` ending at or before `end`.
+                        var expected = 0
+                        while start + expected + 8 <= end, buffer[(start + expected)..<(start + expected + 8)].allSatisfy({ $0 == 0 }) {
+                            expected += 8
+                        }
+                        #expect(
+                            buffer.zeroWordBytes(from: start, to: end) == expected,
+                            "non-zero at \(String(describing: nonZero)), from \(start) to \(end)")
+                    }
+                }
+            }
+        }
+    }
+}
+
 @Suite struct SegmentFormatTests {
     @Test func headerFooterAndManifestRoundTrip() throws {
         let header = SegmentHeader(storeID: UUID(), segmentNumber: 3, firstPosition: 1_001)
