@@ -43,12 +43,17 @@ public struct StreamName: Hashable, Comparable, Sendable, CustomStringConvertibl
         // An ASCII name (nearly all) is searched byte by byte: no grapheme breaking,
         // which cost more than the rest of an append's encoding. Other names keep the
         // `Character` search, where a `-` followed by a combining mark is no dash.
-        let utf8 = rawValue.utf8
-        guard let dash = utf8.firstIndex(of: UInt8(ascii: "-")) else { return rawValue }
-        let next = utf8.index(after: dash)
-        if utf8[..<dash].allSatisfy({ $0 < 0x80 }), next == utf8.endIndex || utf8[next] < 0x80 {
-            return String(rawValue[..<dash])
+        // The bytes are read in place (`withUTF8`, no copy for a native string) and
+        // the prefix made with `String(decoding:)`: going through `Substring` cost
+        // about 1,000 instructions per append (DESIGN.md, "Performance notes").
+        var name = rawValue
+        let ascii = name.withUTF8 { utf8 -> String? in
+            guard let dash = utf8.firstIndex(of: UInt8(ascii: "-")) else { return rawValue }
+            let next = dash + 1
+            guard utf8[..<dash].allSatisfy({ $0 < 0x80 }), next == utf8.count || utf8[next] < 0x80 else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: utf8[..<dash]), as: UTF8.self)
         }
+        if let ascii { return ascii }
         if let dash = rawValue.firstIndex(of: "-") { return String(rawValue[..<dash]) }
         return rawValue
     }
