@@ -185,18 +185,12 @@ struct RecordView {
         }
     }
 
-    /// `Data(bytes:count:)` rather than `Data(_:)`: the sequence initializer's
-    /// generic path cost ~15% more per event in `read-all` (DESIGN.md, "Performance notes").
-    private static func ownedCopy(_ bytes: UnsafeRawBufferPointer) -> Data {
-        bytes.isEmpty ? Data() : Data(bytes: bytes.baseAddress!, count: bytes.count)
-    }
-
     /// An owned copy of the event.
     func event() -> RecordedEvent {
         RecordedEvent(
             position: GlobalPosition(position), stream: StreamName(unchecked: streamName),
             version: StreamVersion(version), id: id, type: type,
-            data: Self.ownedCopy(dataBytes), metadata: Self.ownedCopy(metadataBytes),
+            data: Data(dataBytes), metadata: metadataLength == 0 ? Data() : Data(metadataBytes),
             isJSON: isJSON, timestampMicroseconds: timestampMicroseconds,
             correlationID: correlationID, causationID: causationID)
     }

@@ -185,10 +185,43 @@ struct LogReader: Sendable {
     ) throws {
         guard maxCount > 0 else { return }
         let plan = shared.state.withLock { ReadAllPlan(state: $0, shared: shared, from: position, direction: direction) }
+        var remaining = maxCount
         var scanner = RecordScanner(fileSystem: fileSystem)
-        var delivery = RecordDelivery(
-            reader: self, remaining: maxCount, filter: filter, rules: shared.rules.isEmpty ? nil : shared.rules.all,
-            nowMicroseconds: shared.wallClock())
+        let rules = shared.rules.isEmpty ? nil : shared.rules.all
+        let now = shared.wallClock()
+        // Stream versions for count limits, looked up once per stream and read.
+        var streamVersions: [StreamName: UInt64] = [:]
+        // Names are decoded only when a filter or a stream rule needs them.
+        let needsNames = rules != nil || filter != .all
+        // A local function rather than a closure value: it captures `body` and the
+        // counters without escaping or boxing them.
+        func deliver(_ view: RecordView) throws -> Bool {
+            if needsNames {
+                let stream = StreamName(unchecked: view.streamName)
+                if !filter.streams.isEmpty && !filter.streams.contains(stream) { return true }
+                if !filter.categories.isEmpty && !filter.categories.contains(stream.category) { return true }
+                if !filter.eventTypes.isEmpty && !filter.eventTypes.contains(view.type) { return true }
+                if let rules, let rule = rules[stream] {
+                    var streamVersion: UInt64 = 0
+                    if rule.maxCount > 0 {
+                        if let known = streamVersions[stream] {
+                            streamVersion = known
+                        } else {
+                            streamVersion = try streamHead(stream)?.version ?? 0
+                            streamVersions[stream] = streamVersion
+                        }
+                    }
+                    if rule.hides(
+                        version: view.version, timestampMicroseconds: view.timestampMicroseconds, streamVersion: streamVersion,
+                        nowMicroseconds: now)
+                    {
+                        return true
+                    }
+                }
+            }
+            remaining -= 1
+            return try body(view) && remaining > 0
+        }
         for part in plan.parts {
             let candidates = try part.candidates(filter)
             switch direction {
@@ -197,14 +230,18 @@ struct LogReader: Sendable {
                     let wanted = candidates.filter { $0 >= part.startRecord }
                     for chunk in stride(from: 0, to: wanted.count, by: 4_096) {
                         let records = Array(wanted[chunk..<min(chunk + 4_096, wanted.count)])
-                        if try !readRecords(records, of: part, scanner: &scanner, { try delivery.deliver($0, to: body) }) { return }
+                        if try !readRecords(records, of: part, scanner: &scanner, deliver) { return }
                     }
                 } else {
                     guard let startOffset = try part.firstPresentOffset(from: part.startRecord) else { continue }
+                    var failure: (any Error)?
                     let stop = try scanner.scan(
                         part.segment.file, from: UInt64(startOffset), to: part.recordsEnd, firstPosition: part.startPosition,
                         allowingGaps: part.segment.isCompacted
-                    ) { view, _ in try delivery.deliver(view, to: body) }
+                    ) { view, _ in
+                        do { return try deliver(view) } catch { failure = error; return false }
+                    }
+                    if let failure { throw failure }
                     if case .stopped = stop { return }
                     guard case .reachedEnd = stop else {
                         throw EventStoreError.corrupted(file: part.segment.file.path, offset: stop.offset, reason: SegmentReader.reason(of: stop))
@@ -216,7 +253,7 @@ struct LogReader: Sendable {
                 // does not hold every offset at once.
                 for chunk in stride(from: 0, to: wanted.count, by: 4_096) {
                     let records = Array(wanted[chunk..<min(chunk + 4_096, wanted.count)])
-                    if try !readRecords(records, of: part, scanner: &scanner, { try delivery.deliver($0, to: body) }) { return }
+                    if try !readRecords(records, of: part, scanner: &scanner, deliver) { return }
                 }
             }
         }
@@ -255,53 +292,6 @@ struct LogReader: Sendable {
             if let found { return found }
         }
         return nil
-    }
-}
-
-/// What a whole-log read applies to each record before handing it on: the filter,
-/// the stream rules, and the count left. A struct called from closure literals,
-/// not a local function passed as a value: the captured counters of the latter were
-/// checked for exclusivity at run time, four calls per event in `read-all`.
-private struct RecordDelivery {
-    let reader: LogReader
-    var remaining: Int
-    let filter: EventFilter
-    let rules: [StreamName: StreamRule]?
-    let nowMicroseconds: Int64
-    /// Stream versions for count limits, looked up once per stream and read.
-    var streamVersions: [StreamName: UInt64] = [:]
-
-    /// Names are decoded only when a filter or a stream rule needs them.
-    var needsNames: Bool { rules != nil || filter != .all }
-
-    /// Hands `view` to `body` unless the filter or a rule hides it; false once
-    /// `body` asks to stop or the count is reached.
-    mutating func deliver(_ view: RecordView, to body: (RecordView) throws -> Bool) throws -> Bool {
-        if needsNames {
-            let stream = StreamName(unchecked: view.streamName)
-            if !filter.streams.isEmpty && !filter.streams.contains(stream) { return true }
-            if !filter.categories.isEmpty && !filter.categories.contains(stream.category) { return true }
-            if !filter.eventTypes.isEmpty && !filter.eventTypes.contains(view.type) { return true }
-            if let rules, let rule = rules[stream] {
-                var streamVersion: UInt64 = 0
-                if rule.maxCount > 0 {
-                    if let known = streamVersions[stream] {
-                        streamVersion = known
-                    } else {
-                        streamVersion = try reader.streamHead(stream)?.version ?? 0
-                        streamVersions[stream] = streamVersion
-                    }
-                }
-                if rule.hides(
-                    version: view.version, timestampMicroseconds: view.timestampMicroseconds, streamVersion: streamVersion,
-                    nowMicroseconds: nowMicroseconds)
-                {
-                    return true
-                }
-            }
-        }
-        remaining -= 1
-        return try body(view) && remaining > 0
     }
 }
 
