@@ -99,6 +99,44 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(try file.timeSearchStart(atOrAfter: 2_600) <= 1_600)
     }
 
+    /// A checkpoint's streams are kept flat until a stream is appended to again: the
+    /// loaded index, appended to, must answer and encode exactly as one built from
+    /// every record in order.
+    @Test func aLoadedCheckpointAppendedToAnswersAndEncodesLikeOneBuiltInOrder() throws {
+        let storeID = UUID()
+        func record(_ number: Int) -> PendingRecord {
+            // 7 streams; records from 300 on also go to two new streams.
+            let stream = number >= 300 && number % 5 == 0 ? 7 + number % 2 : number * 3 % 7
+            return PendingRecord(
+                offset: 64 + UInt64(number) * 100, length: 100, checksum: UInt32(number), position: 1 + UInt64(number),
+                streamHash: StreamHash.of("s-\(stream)"), version: 1 + UInt64(number), type: "T\(number % 3)",
+                category: "s", timestampMicroseconds: 1_000 + Int64(number))
+        }
+        var built = MemoryIndex(firstPosition: 1)
+        var checkpoint = MemoryIndex(firstPosition: 1)
+        for number in 0..<300 {
+            built.append(record(number))
+            checkpoint.append(record(number))
+        }
+        var (loaded, _) = try checkpoint.encoded(storeID: storeID, isPartial: true).withUnsafeBytes { try MemoryIndex.decode($0) }
+        #expect(loaded.streamHashCount == 7 && loaded.streamEntryCount == 300)
+        for number in 300..<700 {
+            built.append(record(number))
+            loaded.append(record(number))
+        }
+        #expect(loaded.streamHashCount == 9 && loaded.streamEntryCount == 700)
+        for stream in 0..<10 {
+            let hash = StreamHash.of("s-\(stream)")
+            #expect(loaded.streamEntries(hash: hash) == built.streamEntries(hash: hash), "stream \(stream)")
+        }
+        #expect(loaded.encoded(storeID: storeID, isPartial: true) == built.encoded(storeID: storeID, isPartial: true))
+        let tallied = loaded.tally().streams
+        #expect(tallied.count == 9)
+        for (hash, value) in built.tally().streams {
+            #expect(tallied[hash]?.count == value.count && tallied[hash]?.last == value.last)
+        }
+    }
+
     /// Decoding puts each hash's run of entries into the table at once, which is only
     /// right when the file keeps the encoder's order: checksummed entries out of order
     /// are refused, not silently split or dropped.

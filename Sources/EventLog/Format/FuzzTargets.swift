@@ -117,7 +117,7 @@ public enum FuzzTargets {
     private static func checkIndex(_ bytes: UnsafeRawBufferPointer) {
         guard let (decoded, header) = try? MemoryIndex.decode(bytes) else { return }
         precondition(decoded.recordCount == Int(header.recordCount))
-        precondition(decoded.streams.values.reduce(0) { $0 + $1.count } == decoded.presentCount)
+        precondition(decoded.streamEntryCount == decoded.presentCount)
         precondition(decoded.presentCount == Int(header.streamEntryCount))
         precondition(decoded.isCompacted || decoded.presentCount == decoded.recordCount)
         let again = decoded.encoded(storeID: header.storeID, isPartial: header.isPartial)

@@ -14,8 +14,15 @@ struct MemoryIndex {
     private(set) var records: [IndexRecord] = []
     /// Records present (not removed).
     private(set) var presentCount = 0
-    /// Per stream hash: the stream's entries in this segment, ascending by version.
-    private(set) var streams: [UInt64: [IndexStreamEntry]] = [:]
+    /// Per stream hash: the stream's entries in this segment, ascending by version,
+    /// for every stream appended to since the index was made or loaded.
+    private var appendedStreams: [UInt64: [IndexStreamEntry]] = [:]
+    /// The entries of the other streams, as loaded from a checkpoint: one flat array
+    /// sorted by (hash, version), and each hash's run in it. A checkpoint can hold
+    /// hundreds of thousands of streams, and an array each made most of an open's
+    /// time; a stream moves to `appendedStreams` when it is first appended to.
+    private var loadedEntries: [IndexStreamEntry] = []
+    private var loadedRuns: [UInt64: Range<Int>] = [:]
     private(set) var typeNames: [String] = []
     private(set) var categoryNames: [String] = []
     private var typeIDs: [String: UInt16] = [:]
@@ -50,7 +57,10 @@ struct MemoryIndex {
             offset: UInt32(offset), typeID: Self.id(of: type, in: &typeNames, ids: &typeIDs, recent: &recentTypeID),
             categoryID: Self.id(of: category, in: &categoryNames, ids: &categoryIDs, recent: &recentCategoryID),
             timestampMicroseconds: timestampMicroseconds))
-        streams[streamHash, default: []].append(
+        if !loadedRuns.isEmpty, let run = loadedRuns.removeValue(forKey: streamHash) {
+            appendedStreams[streamHash] = Array(loadedEntries[run])
+        }
+        appendedStreams[streamHash, default: []].append(
             IndexStreamEntry(hash: streamHash, version: version, recordIndex: recordIndex, offset: UInt32(offset)))
         withUnsafeBytes(of: checksum.littleEndian) { recordsChecksum = CRC32C.checksum($0, seed: recordsChecksum) }
         recordsEnd = offset + UInt64(length)
@@ -94,7 +104,17 @@ struct MemoryIndex {
     // MARK: Queries
 
     /// Entries of every stream with this hash, ascending by version per stream.
-    func streamEntries(hash: UInt64) -> [IndexStreamEntry] { streams[hash] ?? [] }
+    func streamEntries(hash: UInt64) -> [IndexStreamEntry] {
+        if let entries = appendedStreams[hash] { return entries }
+        if let run = loadedRuns[hash] { return Array(loadedEntries[run]) }
+        return []
+    }
+
+    /// Distinct stream hashes with entries in this segment.
+    var streamHashCount: Int { appendedStreams.count + loadedRuns.count }
+
+    /// Stream entries of every stream (one per record present).
+    var streamEntryCount: Int { appendedStreams.values.reduce(0) { $0 + $1.count } + loadedRuns.values.reduce(0) { $0 + $1.count } }
 
     /// Indexes of the records that may match `filter` (by type and category; the
     /// stream filter is applied by the reader). Nil when the filter names nothing
@@ -122,7 +142,8 @@ struct MemoryIndex {
     /// category, its events.
     func tally() -> (streams: [UInt64: (count: UInt64, last: IndexStreamEntry)], categories: [String: UInt64], indexBytes: UInt64) {
         var streamCounts: [UInt64: (count: UInt64, last: IndexStreamEntry)] = [:]
-        for (hash, entries) in streams { streamCounts[hash] = (UInt64(entries.count), entries[entries.count - 1]) }
+        for (hash, entries) in appendedStreams { streamCounts[hash] = (UInt64(entries.count), entries[entries.count - 1]) }
+        for (hash, run) in loadedRuns { streamCounts[hash] = (UInt64(run.count), loadedEntries[run.upperBound - 1]) }
         var categories: [String: UInt64] = [:]
         for record in records where !record.isRemoved {
             let name = Int(record.categoryID) < categoryNames.count ? categoryNames[Int(record.categoryID)] : "(other)"
@@ -137,10 +158,16 @@ struct MemoryIndex {
     func encoded(storeID: UUID, isPartial: Bool) -> [UInt8] {
         var entries: [IndexStreamEntry] = []
         entries.reserveCapacity(records.count)
-        for hash in streams.keys.sorted() { entries.append(contentsOf: streams[hash]!.sorted()) }
+        for hash in (Array(appendedStreams.keys) + Array(loadedRuns.keys)).sorted() {
+            if let appended = appendedStreams[hash] {
+                entries.append(contentsOf: appended.sorted())
+            } else if let run = loadedRuns[hash] {
+                entries.append(contentsOf: loadedEntries[run])  // sorted when loaded
+            }
+        }
         return IndexEncoder.encode(
             storeID: storeID, firstPosition: firstPosition, isPartial: isPartial, isCompacted: isCompacted, recordsEnd: recordsEnd,
-            recordsChecksum: recordsChecksum, records: records, streamEntries: entries, distinctStreams: streams.count,
+            recordsChecksum: recordsChecksum, records: records, streamEntries: entries, distinctStreams: streamHashCount,
             typeNames: typeNames, categoryNames: categoryNames)
     }
 
@@ -176,8 +203,7 @@ struct MemoryIndex {
             }
         }
         // Entries are sorted by hash, then version: each stream's entries are one run,
-        // which goes into the table as one array of its exact size (one insertion
-        // per stream, not one lookup and append per entry: most of an open's time).
+        // kept in place in one array (see `loadedEntries`).
         var entries: [IndexStreamEntry] = []
         entries.reserveCapacity(Int(header.streamEntryCount))
         for (block, entry) in directory.streamBlocks.enumerated() {
@@ -202,11 +228,12 @@ struct MemoryIndex {
         for (offset, stream) in entries.enumerated() where offset == 0 || stream.hash != entries[offset - 1].hash {
             runStarts.append(offset)
         }
-        index.streams.reserveCapacity(runStarts.count)
+        index.loadedRuns.reserveCapacity(runStarts.count)
         for (run, start) in runStarts.enumerated() {
             let end = run + 1 < runStarts.count ? runStarts[run + 1] : entries.count
-            index.streams[entries[start].hash] = Array(entries[start..<end])
+            index.loadedRuns[entries[start].hash] = start..<end
         }
+        index.loadedEntries = entries
         guard index.records.count == Int(header.recordCount), index.presentCount == Int(header.streamEntryCount) else {
             throw FormatError(reason: "index record count mismatch")
         }
