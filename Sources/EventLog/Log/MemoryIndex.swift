@@ -17,12 +17,15 @@ struct MemoryIndex {
     /// Per stream hash: the stream's entries in this segment, ascending by version,
     /// for every stream appended to since the index was made or loaded.
     private var appendedStreams: [UInt64: [IndexStreamEntry]] = [:]
-    /// The entries of the other streams, as loaded from a checkpoint: one flat array
-    /// sorted by (hash, version), and each hash's run in it. A checkpoint can hold
-    /// hundreds of thousands of streams, and an array each made most of an open's
-    /// time; a stream moves to `appendedStreams` when it is first appended to.
+    /// The entries loaded from a checkpoint: one flat array sorted by (hash, version),
+    /// searched by hash. A checkpoint can hold hundreds of thousands of streams, and
+    /// building an array (or a table entry) for each was most of an open's time. A
+    /// stream's run is copied to `appendedStreams` when it is first appended to, and
+    /// lookups find it there first.
     private var loadedEntries: [IndexStreamEntry] = []
-    private var loadedRuns: [UInt64: Range<Int>] = [:]
+    /// Distinct hashes, and entries, of `loadedEntries` not copied to `appendedStreams`.
+    private var loadedHashCount = 0
+    private var loadedEntryCount = 0
     private(set) var typeNames: [String] = []
     private(set) var categoryNames: [String] = []
     private var typeIDs: [String: UInt16] = [:]
@@ -57,8 +60,13 @@ struct MemoryIndex {
             offset: UInt32(offset), typeID: Self.id(of: type, in: &typeNames, ids: &typeIDs, recent: &recentTypeID),
             categoryID: Self.id(of: category, in: &categoryNames, ids: &categoryIDs, recent: &recentCategoryID),
             timestampMicroseconds: timestampMicroseconds))
-        if !loadedRuns.isEmpty, let run = loadedRuns.removeValue(forKey: streamHash) {
-            appendedStreams[streamHash] = Array(loadedEntries[run])
+        if !loadedEntries.isEmpty, appendedStreams[streamHash] == nil {
+            let run = loadedRun(streamHash)
+            if !run.isEmpty {
+                appendedStreams[streamHash] = Array(loadedEntries[run])
+                loadedHashCount -= 1
+                loadedEntryCount -= run.count
+            }
         }
         appendedStreams[streamHash, default: []].append(
             IndexStreamEntry(hash: streamHash, version: version, recordIndex: recordIndex, offset: UInt32(offset)))
@@ -106,15 +114,42 @@ struct MemoryIndex {
     /// Entries of every stream with this hash, ascending by version per stream.
     func streamEntries(hash: UInt64) -> [IndexStreamEntry] {
         if let entries = appendedStreams[hash] { return entries }
-        if let run = loadedRuns[hash] { return Array(loadedEntries[run]) }
-        return []
+        if loadedEntries.isEmpty { return [] }
+        return Array(loadedEntries[loadedRun(hash)])
     }
 
     /// Distinct stream hashes with entries in this segment.
-    var streamHashCount: Int { appendedStreams.count + loadedRuns.count }
+    var streamHashCount: Int { appendedStreams.count + loadedHashCount }
 
     /// Stream entries of every stream (one per record present).
-    var streamEntryCount: Int { appendedStreams.values.reduce(0) { $0 + $1.count } + loadedRuns.values.reduce(0) { $0 + $1.count } }
+    var streamEntryCount: Int { appendedStreams.values.reduce(0) { $0 + $1.count } + loadedEntryCount }
+
+    /// Where `hash`'s entries are in `loadedEntries` (empty if none): two binary searches.
+    private func loadedRun(_ hash: UInt64) -> Range<Int> {
+        func firstIndex(where isPast: (UInt64) -> Bool) -> Int {
+            var low = 0
+            var high = loadedEntries.count
+            while low < high {
+                let middle = (low + high) / 2
+                if isPast(loadedEntries[middle].hash) { high = middle } else { low = middle + 1 }
+            }
+            return low
+        }
+        return firstIndex(where: { $0 >= hash })..<firstIndex(where: { $0 > hash })
+    }
+
+    /// Calls `body` with each hash's run of `loadedEntries`, in hash order, but for
+    /// the streams copied to `appendedStreams`.
+    private func forEachLoadedRun(_ body: (UInt64, Range<Int>) -> Void) {
+        var start = 0
+        while start < loadedEntries.count {
+            let hash = loadedEntries[start].hash
+            var end = start + 1
+            while end < loadedEntries.count && loadedEntries[end].hash == hash { end += 1 }
+            if appendedStreams[hash] == nil { body(hash, start..<end) }
+            start = end
+        }
+    }
 
     /// Indexes of the records that may match `filter` (by type and category; the
     /// stream filter is applied by the reader). Nil when the filter names nothing
@@ -143,7 +178,7 @@ struct MemoryIndex {
     func tally() -> (streams: [UInt64: (count: UInt64, last: IndexStreamEntry)], categories: [String: UInt64], indexBytes: UInt64) {
         var streamCounts: [UInt64: (count: UInt64, last: IndexStreamEntry)] = [:]
         for (hash, entries) in appendedStreams { streamCounts[hash] = (UInt64(entries.count), entries[entries.count - 1]) }
-        for (hash, run) in loadedRuns { streamCounts[hash] = (UInt64(run.count), loadedEntries[run.upperBound - 1]) }
+        forEachLoadedRun { hash, run in streamCounts[hash] = (UInt64(run.count), loadedEntries[run.upperBound - 1]) }
         var categories: [String: UInt64] = [:]
         for record in records where !record.isRemoved {
             let name = Int(record.categoryID) < categoryNames.count ? categoryNames[Int(record.categoryID)] : "(other)"
@@ -158,11 +193,14 @@ struct MemoryIndex {
     func encoded(storeID: UUID, isPartial: Bool) -> [UInt8] {
         var entries: [IndexStreamEntry] = []
         entries.reserveCapacity(records.count)
-        for hash in (Array(appendedStreams.keys) + Array(loadedRuns.keys)).sorted() {
-            if let appended = appendedStreams[hash] {
-                entries.append(contentsOf: appended.sorted())
-            } else if let run = loadedRuns[hash] {
-                entries.append(contentsOf: loadedEntries[run])  // sorted when loaded
+        var runs: [(hash: UInt64, loaded: Range<Int>?)] = appendedStreams.keys.map { ($0, nil) }
+        forEachLoadedRun { hash, run in runs.append((hash, run)) }
+        runs.sort { $0.hash < $1.hash }
+        for (hash, loaded) in runs {
+            if let loaded {
+                entries.append(contentsOf: loadedEntries[loaded])  // sorted when loaded
+            } else {
+                entries.append(contentsOf: appendedStreams[hash]!.sorted())
             }
         }
         return IndexEncoder.encode(
@@ -221,18 +259,11 @@ struct MemoryIndex {
                 if let previous = entries.last, !(previous < stream) {
                     throw FormatError(reason: "index stream entries are not sorted by stream hash and version")
                 }
+                if entries.last?.hash != stream.hash { index.loadedHashCount += 1 }
                 entries.append(stream)
             }
         }
-        var runStarts: [Int] = []
-        for (offset, stream) in entries.enumerated() where offset == 0 || stream.hash != entries[offset - 1].hash {
-            runStarts.append(offset)
-        }
-        index.loadedRuns.reserveCapacity(runStarts.count)
-        for (run, start) in runStarts.enumerated() {
-            let end = run + 1 < runStarts.count ? runStarts[run + 1] : entries.count
-            index.loadedRuns[entries[start].hash] = start..<end
-        }
+        index.loadedEntryCount = entries.count
         index.loadedEntries = entries
         guard index.records.count == Int(header.recordCount), index.presentCount == Int(header.streamEntryCount) else {
             throw FormatError(reason: "index record count mismatch")
