@@ -137,9 +137,9 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 
-    /// Decoding puts each hash's run of entries into the table at once, which is only
-    /// right when the file keeps the encoder's order: checksummed entries out of order
-    /// are refused, not silently split or dropped.
+    /// A loaded checkpoint's entries are found by binary search, which is only right
+    /// when the file keeps the encoder's order: checksummed entries out of order are
+    /// refused, not silently missed.
     @Test func streamEntriesOutOfOrderAreRefusedEvenWithValidChecksums() throws {
         let memory = sampleIndex(records: 40, streams: 3)
         var bytes = memory.encoded(storeID: UUID(), isPartial: true)

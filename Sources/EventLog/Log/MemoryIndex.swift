@@ -23,9 +23,6 @@ struct MemoryIndex {
     /// stream's run is copied to `appendedStreams` when it is first appended to, and
     /// lookups find it there first.
     private var loadedEntries: [IndexStreamEntry] = []
-    /// Distinct hashes, and entries, of `loadedEntries` not copied to `appendedStreams`.
-    private var loadedHashCount = 0
-    private var loadedEntryCount = 0
     private(set) var typeNames: [String] = []
     private(set) var categoryNames: [String] = []
     private var typeIDs: [String: UInt16] = [:]
@@ -60,15 +57,11 @@ struct MemoryIndex {
             offset: UInt32(offset), typeID: Self.id(of: type, in: &typeNames, ids: &typeIDs, recent: &recentTypeID),
             categoryID: Self.id(of: category, in: &categoryNames, ids: &categoryIDs, recent: &recentCategoryID),
             timestampMicroseconds: timestampMicroseconds))
-        if !loadedEntries.isEmpty, appendedStreams[streamHash] == nil {
-            let run = loadedRun(streamHash)
-            if !run.isEmpty {
-                appendedStreams[streamHash] = Array(loadedEntries[run])
-                loadedHashCount -= 1
-                loadedEntryCount -= run.count
-            }
-        }
-        appendedStreams[streamHash, default: []].append(
+        // One lookup: the stream's loaded run is searched for only when the stream
+        // has no array of its own yet (a local copy: the default may not read `self`
+        // while the table is being modified).
+        let loaded = loadedEntries
+        appendedStreams[streamHash, default: Array(loaded[Self.run(of: streamHash, in: loaded)])].append(
             IndexStreamEntry(hash: streamHash, version: version, recordIndex: recordIndex, offset: UInt32(offset)))
         withUnsafeBytes(of: checksum.littleEndian) { recordsChecksum = CRC32C.checksum($0, seed: recordsChecksum) }
         recordsEnd = offset + UInt64(length)
@@ -114,24 +107,32 @@ struct MemoryIndex {
     /// Entries of every stream with this hash, ascending by version per stream.
     func streamEntries(hash: UInt64) -> [IndexStreamEntry] {
         if let entries = appendedStreams[hash] { return entries }
-        if loadedEntries.isEmpty { return [] }
-        return Array(loadedEntries[loadedRun(hash)])
+        return Array(loadedEntries[Self.run(of: hash, in: loadedEntries)])
     }
 
-    /// Distinct stream hashes with entries in this segment.
-    var streamHashCount: Int { appendedStreams.count + loadedHashCount }
+    /// Distinct stream hashes with entries in this segment. O(entries): for checks.
+    var streamHashCount: Int {
+        var count = appendedStreams.count
+        forEachLoadedRun { _, _ in count += 1 }
+        return count
+    }
 
-    /// Stream entries of every stream (one per record present).
-    var streamEntryCount: Int { appendedStreams.values.reduce(0) { $0 + $1.count } + loadedEntryCount }
+    /// Stream entries of every stream (one per record present). O(entries): for checks.
+    var streamEntryCount: Int {
+        var count = appendedStreams.values.reduce(0) { $0 + $1.count }
+        forEachLoadedRun { _, run in count += run.count }
+        return count
+    }
 
-    /// Where `hash`'s entries are in `loadedEntries` (empty if none): two binary searches.
-    private func loadedRun(_ hash: UInt64) -> Range<Int> {
+    /// Where `hash`'s entries are in `entries`, sorted by hash (empty if none): two
+    /// binary searches.
+    private static func run(of hash: UInt64, in entries: [IndexStreamEntry]) -> Range<Int> {
         func firstIndex(where isPast: (UInt64) -> Bool) -> Int {
             var low = 0
-            var high = loadedEntries.count
+            var high = entries.count
             while low < high {
                 let middle = (low + high) / 2
-                if isPast(loadedEntries[middle].hash) { high = middle } else { low = middle + 1 }
+                if isPast(entries[middle].hash) { high = middle } else { low = middle + 1 }
             }
             return low
         }
@@ -205,7 +206,7 @@ struct MemoryIndex {
         }
         return IndexEncoder.encode(
             storeID: storeID, firstPosition: firstPosition, isPartial: isPartial, isCompacted: isCompacted, recordsEnd: recordsEnd,
-            recordsChecksum: recordsChecksum, records: records, streamEntries: entries, distinctStreams: streamHashCount,
+            recordsChecksum: recordsChecksum, records: records, streamEntries: entries, distinctStreams: runs.count,
             typeNames: typeNames, categoryNames: categoryNames)
     }
 
@@ -259,11 +260,9 @@ struct MemoryIndex {
                 if let previous = entries.last, !(previous < stream) {
                     throw FormatError(reason: "index stream entries are not sorted by stream hash and version")
                 }
-                if entries.last?.hash != stream.hash { index.loadedHashCount += 1 }
                 entries.append(stream)
             }
         }
-        index.loadedEntryCount = entries.count
         index.loadedEntries = entries
         guard index.records.count == Int(header.recordCount), index.presentCount == Int(header.streamEntryCount) else {
             throw FormatError(reason: "index record count mismatch")
