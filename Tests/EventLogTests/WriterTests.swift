@@ -601,3 +601,31 @@ final class GatedFileSystem: FileSystem {
         }
     }
 }
+
+@Suite struct ThreadNameTests {
+    /// The names of this process's threads, as top and perf show them.
+    private static func threadNames() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").map { task in
+            try String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+                .trimmingCharacters(in: .newlines)
+        }
+    }
+
+    @Test func aStoresWriterThreadIsNamed() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        try await store.append([event()], to: "named")
+        #expect(try Self.threadNames().contains("eventlog-writer"))
+        try await store.close()
+    }
+
+    @Test func aThreadCarriesItsNameCutToWhatLinuxKeeps() async throws {
+        let name = await withCheckedContinuation { continuation in
+            NamedThread.start(named: "eventlog-compaction") {
+                continuation.resume(returning: (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "")
+            }
+        }
+        #expect(name.trimmingCharacters(in: .newlines) == "eventlog-compac")
+    }
+}

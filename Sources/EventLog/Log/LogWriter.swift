@@ -207,9 +207,7 @@ final class LogWriter: @unchecked Sendable {
 
     /// Starts the writer thread.
     func start() {
-        let thread = Thread { [self] in self.run() }
-        thread.name = "eventlog-writer"
-        thread.start()
+        NamedThread.start(named: "eventlog-writer") { [self] in self.run() }
     }
 
     var currentStatistics: WriterStatistics { statistics.withLock { $0 } }

@@ -52,9 +52,7 @@ extension FileEventStore {
     /// stays off the cooperative thread pool.
     static func onThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try body() }) }
-            thread.name = name
-            thread.start()
+            NamedThread.start(named: name) { continuation.resume(with: Result { try body() }) }
         }
     }
 }
