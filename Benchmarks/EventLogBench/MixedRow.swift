@@ -31,7 +31,18 @@ enum MixedRow {
     private struct AppendersOutcome {
         let events: Int
         let seconds: Double
+        let syncs: Int
         let latency: LatencyHistogram
+    }
+
+    /// The raw disk in one round: a pwrite + fdatasync loop at the appenders'
+    /// events per sync, alone and while the same readers run. It tells how much of
+    /// the appenders' loss is the disk's own (the readers' load slowing its syncs)
+    /// and how much the store's (its threads waiting for a core).
+    private struct RawDiskRound {
+        let alone: BaselineMeasurement
+        let withReaders: BaselineMeasurement
+        var ratio: Double { withReaders.eventsPerSecond / alone.eventsPerSecond }
     }
 
     /// What the other roles did in one mixed round.
@@ -65,6 +76,7 @@ enum MixedRow {
         let store = try FileEventStore.open(directory: directory, options: StoreOptions())
         var soloRounds: [AppendersOutcome] = []
         var mixedRounds: [MixedRound] = []
+        var rawRounds: [RawDiskRound] = []
         do {
             // Warm the file cache and the index caches for the readers, and the appenders' streams.
             for stream in readStreamNames {
@@ -81,24 +93,30 @@ enum MixedRow {
                 soloRounds.append(solo)
                 let mixed = try await mixedRound(store: store, roundNanoseconds: roundNanoseconds)
                 mixedRounds.append(mixed)
+                let raw = try await rawDisk(like: solo, store: store, path: "\(scratchDirectory)/\(name).raw-\(round)")
+                rawRounds.append(raw)
                 Progress.log("  \(name) round \(round)/\(rounds): appenders alone "
                     + "\(NumberFormatting.grouped(Double(solo.events) / solo.seconds)) events/s, mixed "
                     + "\(NumberFormatting.grouped(Double(mixed.appenders.events) / mixed.appenders.seconds)) events/s; readers "
                     + "\(NumberFormatting.grouped(mixed.readsPerSecond)) reads/s; subscriber "
                     + "\(NumberFormatting.grouped(mixed.subscriberEventsPerSecond)) events/s, lag at end "
-                    + "\(mixed.subscriberLagEvents) events")
+                    + "\(mixed.subscriberLagEvents) events; raw disk alone "
+                    + "\(NumberFormatting.grouped(raw.alone.eventsPerSecond)) events/s, with the readers "
+                    + "\(NumberFormatting.grouped(raw.withReaders.eventsPerSecond)) events/s")
             }
         } catch {
             try? await store.close()
             throw error
         }
         try await store.close()
-        return summary(soloRounds: soloRounds, mixedRounds: mixedRounds, buildSeconds: buildSeconds)
+        return summary(soloRounds: soloRounds, mixedRounds: mixedRounds, rawRounds: rawRounds, buildSeconds: buildSeconds)
     }
 
     /// The row: the mixed rounds' appenders against the solo rounds', the other
     /// roles in the note.
-    private static func summary(soloRounds: [AppendersOutcome], mixedRounds: [MixedRound], buildSeconds: Double) -> RowResult {
+    private static func summary(
+        soloRounds: [AppendersOutcome], mixedRounds: [MixedRound], rawRounds: [RawDiskRound], buildSeconds: Double
+    ) -> RowResult {
         let roundResults = zip(mixedRounds, soloRounds).map { mixed, solo in
             RoundResult(
                 events: mixed.appenders.events, seconds: mixed.appenders.seconds, latency: mixed.appenders.latency,
@@ -114,6 +132,7 @@ enum MixedRow {
             }
         }
         let ratio = row.ratioToBaseline ?? 0
+        let rawRatio = RowResult.median(rawRounds.map(\.ratio))
         func microseconds(_ histogram: LatencyHistogram, _ percent: Double) -> String {
             NumberFormatting.optional(histogram.valueMicroseconds(atPercentile: percent), decimals: 1) + " µs"
         }
@@ -134,6 +153,13 @@ enum MixedRow {
                 .joined(separator: "/") + " ms later (rounds 1/2/3; includes stopping the readers)",
             "ratio = mixed / alone (target >= \(NumberFormatting.decimal(targetRatio, decimals: 1)): "
                 + "\(ratio >= targetRatio ? "met" : "MISSED"))",
+            "raw disk (a pwrite + fdatasync loop at the solo round's events per sync, as many events as a third of it) "
+                + "alone " + rawRounds.map { NumberFormatting.grouped($0.alone.eventsPerSecond) }.joined(separator: "/")
+                + " events/s, while the same \(readerCount) readers run "
+                + rawRounds.map { NumberFormatting.grouped($0.withReaders.eventsPerSecond) }.joined(separator: "/")
+                + " events/s (rounds 1/2/3): the disk itself keeps \(NumberFormatting.decimal(rawRatio, decimals: 2))x "
+                + "(median), so the store keeps \(NumberFormatting.decimal(rawRatio > 0 ? ratio / rawRatio : 0, decimals: 2))x "
+                + "of what the disk does under the same load",
             "read streams built in \(NumberFormatting.decimal(buildSeconds, decimals: 2)) s",
         ]
         row.note = notes.joined(separator: "; ")
@@ -164,7 +190,25 @@ enum MixedRow {
             throw BenchmarkError("\(name): appenders counted \(outcome.events) events, the writer wrote \(eventsWritten)")
         }
         return AppendersOutcome(
-            events: outcome.events, seconds: MonotonicClock.seconds(from: started, to: finished), latency: outcome.latency)
+            events: outcome.events, seconds: MonotonicClock.seconds(from: started, to: finished),
+            syncs: Int(store.statistics.syncs - before.syncs), latency: outcome.latency)
+    }
+
+    /// The raw disk at `solo`'s events per sync, for a third of its events: alone,
+    /// then with the readers running (reading `store`, as in a mixed round).
+    private static func rawDisk(like solo: AppendersOutcome, store: FileEventStore, path: String) async throws -> RawDiskRound {
+        let events = max(1, solo.events / 3)
+        let plan = BaselineSyncPlan.everyGroup(syncs: max(1, solo.syncs / 3))
+        let recordSizeBytes = BenchmarkStreams.recordSizeBytes(dataSizeBytes: BenchmarkEventFactory.dataSizeBytes)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let alone = try WriteBaseline.run(path: path, events: events, recordSizeBytes: recordSizeBytes, plan: plan)
+        try FileManager.default.removeItem(atPath: path)
+        let readers = ReaderThreads(
+            count: readerCount, store: store, streams: readStreamNames, eventsPerStream: eventsPerReadStream)
+        let withReaders = Result { try WriteBaseline.run(path: path, events: events, recordSizeBytes: recordSizeBytes, plan: plan) }
+        let readerOutcomes = await readers.stop()
+        if let failure = readerOutcomes.compactMap(\.failure).first { throw BenchmarkError("\(name): \(failure)") }
+        return RawDiskRound(alone: alone, withReaders: try withReaders.get())
     }
 
     /// One mixed round: readers and subscriber start, the appenders run their
