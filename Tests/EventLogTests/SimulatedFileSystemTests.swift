@@ -240,3 +240,31 @@ extension SimulatedProcessFileSystem {
         #expect(simulation.ioCallCount == 3, "a dead process's calls are not counted")
     }
 }
+
+/// `readWholeFile` (every small file of a store, and the active segment's index
+/// checkpoint) on both file systems: exactly the file's bytes, none for an empty file.
+@Suite struct ReadWholeFileTests {
+    static let sizes = [0, 1, 4095, 4096, 1 << 20, (1 << 20) + 17]
+
+    static func bytes(count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) } }
+
+    @Test(arguments: sizes) func onThePosixFileSystem(sizeBytes: Int) throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = PosixFileSystem()
+        let path = folder.path + "/file"
+        let file = try fileSystem.open(path, mode: .createExclusive)
+        let expected = Self.bytes(count: sizeBytes)
+        try expected.withUnsafeBytes { try fileSystem.write(file, $0, at: 0) }
+        try fileSystem.close(file)
+        #expect(try fileSystem.readWholeFile(path) == expected)
+    }
+
+    @Test(arguments: sizes) func onTheSimulatedFileSystem(sizeBytes: Int) throws {
+        let disk = SimulatedFileSystem(seed: 1).attach()
+        try disk.makeDirectory("/d")
+        let expected = Self.bytes(count: sizeBytes)
+        try disk.close(try disk.create("/d/f", expected))
+        #expect(try disk.readWholeFile("/d/f") == expected)
+    }
+}

@@ -189,13 +189,8 @@ struct IndexDirectory: Equatable {
     static func decode(_ bytes: UnsafeRawBufferPointer, header: IndexHeader) throws(FormatError) -> IndexDirectory {
         guard bytes.count == header.directoryBytes else { throw FormatError(reason: "index directory is cut short") }
         guard CRC32C.checksum(bytes) == header.directoryChecksum else { throw FormatError(reason: "index directory checksum mismatch") }
-        var offset = 0
-        var words: [UInt64] = []
-        words.reserveCapacity(Int(header.bloomBytes) / 8)
-        for _ in 0..<(Int(header.bloomBytes) / 8) {
-            words.append(bytes.loadLE(UInt64.self, at: offset))
-            offset += 8
-        }
+        let words = IndexEntries.words(UnsafeRawBufferPointer(rebasing: bytes[0..<Int(header.bloomBytes)]))
+        var offset = Int(header.bloomBytes)
         var streamBlocks: [StreamBlock] = []
         streamBlocks.reserveCapacity(header.streamBlockCount)
         for _ in 0..<header.streamBlockCount {
@@ -243,6 +238,21 @@ struct IndexDirectory: Equatable {
 
 /// Decoding of the fixed-size entries in a block (after its checksum is verified).
 enum IndexEntries {
+    /// Little-endian 64-bit words (a Bloom filter), copied in one go where the
+    /// machine is little-endian too (a filter can be a hundred kilobytes, read for
+    /// every sealed segment at open).
+    static func words(_ bytes: UnsafeRawBufferPointer) -> [UInt64] {
+        let count = bytes.count / 8
+        return [UInt64](unsafeUninitializedCapacity: count) { words, initializedCount in
+            #if _endian(little)
+            UnsafeMutableRawBufferPointer(words).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<(count * 8)]))
+            #else
+            for index in 0..<count { words[index] = bytes.loadLE(UInt64.self, at: index * 8) }
+            #endif
+            initializedCount = count
+        }
+    }
+
     static func streamEntries(_ bytes: UnsafeRawBufferPointer) -> [IndexStreamEntry] {
         let count = bytes.count / IndexLayout.streamEntrySize
         var entries: [IndexStreamEntry] = []
