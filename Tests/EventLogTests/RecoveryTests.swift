@@ -20,7 +20,8 @@ func storeWithCalls(
     let content = try bytes(of: segment)
     var offset = SegmentHeader.size
     var callStarts: [Int] = [offset]
-    while true {
+    // The records end at the end of the file (a clean close trims the zeros) or at a zero length.
+    while offset + 4 <= content.count {
         let length = content.withUnsafeBytes { Int($0.loadLE(UInt32.self, at: offset)) }
         if length == 0 { break }
         let flags = content[offset + RecordLayout.flagsOffset]
@@ -327,5 +328,65 @@ func storeWithCalls(
         try await withStore { _, folder in
             #expect(throws: EventStoreError.storeLocked(path: folder.path)) { try FileEventStore.repair(directory: folder.path) }
         }
+    }
+}
+
+/// A clean close cuts the active segment's pre-allocated zeros, so the next open
+/// reads the checkpoint and the records, not megabytes of zeros; the writer
+/// pre-allocates again before its first write.
+@Suite struct TrimmedTailTests {
+    static let segmentSizeBytes = 1 << 20
+
+    static func sizeBytes(_ path: String) throws -> Int {
+        try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+    }
+
+    @Test func aCleanCloseTrimsTheZerosAndTheNextOpenReadsNoneOfThem() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let options = testOptions(segmentSizeBytes: Self.segmentSizeBytes)
+        let store = try FileEventStore.open(directory: folder.path, options: options)
+        for index in 0..<10 { try await store.append([event()], to: StreamName("trim-\(index)")) }
+        let segment = try #require(try segmentFiles(folder.path).first)
+        #expect(try Self.sizeBytes(segment) == Self.segmentSizeBytes, "pre-allocated while written to")
+        try await store.close()
+        let trimmedSizeBytes = try Self.sizeBytes(segment)
+        #expect(trimmedSizeBytes < 4096, "only the header and ten records are left")
+
+        let counting = GatedFileSystem()
+        let reopened = try FileEventStore.open(directory: folder.path, options: options, fileSystem: counting)
+        #expect(counting.bytesRead < 64 * 1024, "the open read no megabyte of zeros")
+        #expect(reopened.openReport.tornTail == nil)
+        #expect(try reopened.readAll().count == 10)
+        #expect(try Self.sizeBytes(segment) == trimmedSizeBytes, "an open that writes nothing leaves the file as it was")
+        try await reopened.append([event()], to: "trim-more")
+        #expect(try Self.sizeBytes(segment) == Self.segmentSizeBytes, "pre-allocated again before the first write")
+        try await reopened.close()
+        #expect(try Self.sizeBytes(segment) < 4096)
+
+        let last = try FileEventStore.open(directory: folder.path, options: options)
+        #expect(try last.readAll().map(\.position.rawValue) == Array(1...11))
+        try await last.close()
+    }
+
+    @Test func aFailedPreAllocationOfATrimmedSegmentOnlyCostsTheSpeedUp() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let options = testOptions(segmentSizeBytes: Self.segmentSizeBytes)
+        let store = try FileEventStore.open(directory: folder.path, options: options)
+        try await store.append([event()], to: "trim-a")
+        try await store.close()
+
+        let faulty = FaultInjectingFileSystem()
+        let reopened = try FileEventStore.open(directory: folder.path, options: options, fileSystem: faulty)
+        faulty.arm(.init(operation: .allocate, afterCalls: 1, errno: ENOSPC, persistent: true))
+        try await reopened.append([event()], to: "trim-b")
+        try await reopened.append([event()], to: "trim-c")
+        #expect(faulty.failuresInjected == 1)
+        try await reopened.close()
+
+        let last = try FileEventStore.open(directory: folder.path, options: options)
+        #expect(try last.readAll().map(\.stream.rawValue) == ["trim-a", "trim-b", "trim-c"])
+        try await last.close()
     }
 }

@@ -68,6 +68,10 @@ struct ActiveSegment {
     /// store opened on one: a close that added nothing leaves that file alone
     /// rather than rewriting it (megabytes, a sync and a rename).
     var checkpointedRecordCount: Int? = nil
+    /// Whether a clean close trimmed the segment's pre-allocated zero tail (so the
+    /// next open reads no megabytes of zeros): the writer extends it again, and
+    /// `fsync`s the new size, before its first write (``LogWriter/flush()``).
+    var isTrimmed = false
 }
 
 /// The log writer. Appenders call ``appendOnCallingThread(_:)`` or ``submit(_:)``
@@ -439,7 +443,10 @@ final class LogWriter: @unchecked Sendable {
             if !seals.isEmpty { sealOnRequest(answering: seals) }
             if failure == nil { syncIfDue(force: stopping) }
             if stopping {
-                if failureReason == nil { writeCheckpoint() }
+                if failureReason == nil {
+                    writeCheckpoint()
+                    trimZeroTail()
+                }
                 break
             }
         }
@@ -675,6 +682,7 @@ final class LogWriter: @unchecked Sendable {
     /// mapping when it has one and they fit, else with `pwrite`.
     private func flush() throws {
         guard buffer.count > 0 else { return }
+        if active.isTrimmed { try extendTrimmedSegment() }
         let end = active.writeEnd + UInt64(buffer.count)
         if let mapping = mappingOfActiveSegment(), end <= mapping.lengthBytes {
             try buffer.withBytes { try mapping.write($0, at: active.writeEnd) }
@@ -684,6 +692,32 @@ final class LogWriter: @unchecked Sendable {
         }
         active.writeEnd = end
         buffer.removeAll()
+    }
+
+    /// Pre-allocates a segment that a clean close trimmed, before anything is
+    /// written to it. A failed allocation only costs the speed-up (the file grows
+    /// with each write instead); the `fsync` is needed whatever happened, since a
+    /// size change is durable only through it, and the writes after it rely on it.
+    private func extendTrimmedSegment() throws {
+        active.isTrimmed = false
+        try? configuration.fileSystem.allocate(active.segment.file, sizeBytes: configuration.segmentSizeBytes)
+        try configuration.fileSystem.sync(active.segment.file)
+        countSync()
+    }
+
+    /// On a clean close, after the last sync and the checkpoint: cuts the active
+    /// segment's pre-allocated zero tail, which the next open would otherwise read
+    /// through (tens of megabytes) looking for records after a damaged one. Only
+    /// zeros go: every record ends at or before `writeEnd`. Best effort: a failure
+    /// leaves the tail, which an open reads as before.
+    private func trimZeroTail() {
+        guard configuration.preallocate, !active.isTrimmed else { return }
+        // Unmapped first: nothing may touch a mapped page past the end of the file.
+        activeMapping = nil
+        let fileSystem = configuration.fileSystem
+        guard (try? fileSystem.truncate(active.segment.file, toSizeBytes: active.writeEnd)) != nil else { return }
+        try? fileSystem.sync(active.segment.file)
+        active.isTrimmed = true
     }
 
     /// The active segment's mapping, made on first use (see ``LogConfiguration/mapsActiveSegment``).

@@ -131,13 +131,14 @@ enum Recovery {
             case .sealed(let entry):
                 state.sealed.append(entry)
                 nextPosition = entry.lastPosition + 1
-            case .active(let memoryIndex, let writeEnd, let checkpointedRecordCount):
+            case .active(let memoryIndex, let writeEnd, let checkpointedRecordCount, let fileSizeBytes):
                 state.active = ActiveEntry(segment: segment, index: memoryIndex)
                 nextPosition = segment.firstPosition + UInt64(memoryIndex.recordCount)
                 if !readOnly {
                     active = ActiveSegment(
                         segment: segment, writeEnd: writeEnd, recordCount: UInt64(memoryIndex.recordCount),
-                        recordsChecksum: memoryIndex.recordsChecksum, checkpointedRecordCount: checkpointedRecordCount)
+                        recordsChecksum: memoryIndex.recordsChecksum, checkpointedRecordCount: checkpointedRecordCount,
+                        isTrimmed: configuration.preallocate && fileSizeBytes < configuration.segmentSizeBytes)
                 }
             }
             progress?(OpenProgress(segmentsOpened: index + 1, segmentCount: names.count, indexesRebuilt: report.rebuiltIndexes.count))
@@ -164,8 +165,9 @@ enum Recovery {
         enum Kind {
             case sealed(SealedEntry)
             /// The active segment's index and where its next record goes.
-            /// `checkpointedRecordCount`: the records its index checkpoint covers, if one was used.
-            case active(MemoryIndex, writeEnd: UInt64, checkpointedRecordCount: Int?)
+            /// `checkpointedRecordCount`: the records its index checkpoint covers, if one was used;
+            /// `fileSizeBytes`: the file's size once any torn tail is repaired.
+            case active(MemoryIndex, writeEnd: UInt64, checkpointedRecordCount: Int?, fileSizeBytes: UInt64)
         }
         let segment: Segment
         let kind: Kind
@@ -239,20 +241,25 @@ enum Recovery {
             scanned += 1
         }
         report.scannedRecords = scanned
+        var fileSizeBytes = reading.fileSizeBytes
         if case .torn(_, let reason, let discarded) = reading.tail {
             report.tornTail = TornTail(file: file.path, offset: reading.committedEnd, discardedRecords: discarded, reason: reason)
             if !readOnly {
                 // Discard the torn bytes and restore the zeros the scan relies on.
                 try fileSystem.truncate(file, toSizeBytes: reading.committedEnd)
+                fileSizeBytes = reading.committedEnd
                 if configuration.preallocate {
-                    try fileSystem.allocate(file, sizeBytes: max(configuration.segmentSizeBytes, reading.committedEnd))
+                    fileSizeBytes = max(configuration.segmentSizeBytes, reading.committedEnd)
+                    try fileSystem.allocate(file, sizeBytes: fileSizeBytes)
                 }
                 try fileSystem.sync(file)
             }
         }
         return OpenedSegment(
             segment: segment,
-            kind: .active(memoryIndex, writeEnd: reading.committedEnd, checkpointedRecordCount: checkpointedRecordCount))
+            kind: .active(
+                memoryIndex, writeEnd: reading.committedEnd, checkpointedRecordCount: checkpointedRecordCount,
+                fileSizeBytes: fileSizeBytes))
     }
 
     private static func readHeader(
