@@ -279,12 +279,34 @@ struct SeededGenerator: RandomNumberGenerator {
         default: bytes[bytes.count - 5] ^= 1; try write(bytes, to: path)
         }
         store = try FileEventStore.open(directory: folder.path, options: options)
-        // Damage open can see is rebuilt at open; a damaged entry block (only read on
-        // demand) is rebuilt when a read meets it. Either way the answers are the same.
-        #expect(store.openReport.rebuiltIndexes == (damage == "flipped entries" ? [] : [path]))
+        // Damage to what open reads (the file and its header) is rebuilt at open; a
+        // damaged directory or entry block (read on demand) is rebuilt when a read
+        // meets it. Either way the answers are the same.
+        #expect(store.openReport.rebuiltIndexes == (["flipped directory", "flipped entries"].contains(damage) ? [] : [path]))
         #expect(try store.readStream("d-3") == expectedStream)
         #expect(try store.readAll() == expectedAll)
         #expect(try store.readAll(from: .end, direction: .backward) == expectedAll.reversed())
+        try await store.close()
+    }
+
+    /// An open reads no sealed segment's index directory (its Bloom filter alone is
+    /// about 1.25 bytes per stream in the segment): those wait for the first read
+    /// that needs them, so an open does not grow with the sealed segments.
+    @Test func anOpenLoadsNoIndexDirectoryUntilAReadNeedsOne() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let options = testOptions(segmentSizeBytes: 64 * 1024)
+        var store = try FileEventStore.open(directory: folder.path, options: options)
+        for n in 0..<600 { try await store.append([event("E", n, bytes: 400)], to: StreamName("lazy-\(n % 7)")) }
+        let expected = try store.readStream("lazy-3")
+        try await store.close()
+        #expect(try segmentFiles(folder.path).count > 3)
+
+        store = try FileEventStore.open(directory: folder.path, options: options)
+        #expect(store.openReport.rebuiltIndexes.isEmpty)
+        #expect(store.cache.totalBytes == 0, "no directory read at open")
+        #expect(try store.readStream("lazy-3") == expected)
+        #expect(store.cache.totalBytes > 0, "the read loaded the directories it needed")
         try await store.close()
     }
 

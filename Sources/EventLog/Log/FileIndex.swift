@@ -1,7 +1,8 @@
 // A sealed segment's index, read from its index file on demand: the header is
 // checked at open; the directory (Bloom filter, block directories, names) is
-// loaded on first use and may be evicted under the memory budget; entry blocks
-// are read one at a time and checked against the directory's checksums.
+// loaded on first use, not at open (which then does not grow with the segments),
+// and may be evicted under the memory budget; entry blocks are read one at a time
+// and checked against the directory's checksums.
 import EventSourcing
 import Foundation
 import Synchronization
@@ -113,11 +114,6 @@ final class FileIndex: @unchecked Sendable {
             throw FormatError(reason: "index file size does not match its header")
         }
         return header
-    }
-
-    /// Loads (and so checks) the directory now.
-    func loadDirectory() throws {
-        try withDirectory { _, _ in }
     }
 
     /// Drops the loaded directory; the file closes once no reader still uses it.

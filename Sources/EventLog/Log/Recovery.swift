@@ -198,13 +198,15 @@ enum Recovery {
                 indexHeader.recordsEnd == footer.recordsEndOffset, indexHeader.recordsChecksum == footer.recordsChecksum,
                 segment.isCompacted ? footer.recordCount <= positionsCovered : footer.recordCount == positionsCovered
             {
+                // The directory (Bloom filter, block checksums, names: a hundred
+                // kilobytes or more) is read on first use, not here, so that an open
+                // does not grow with the sealed segments; found damaged then, the index
+                // is rebuilt from the segment like a damaged entry block.
                 let index = FileIndex(path: indexPath, header: indexHeader, fileSystem: fileSystem, cache: cache)
-                if (try? index.loadDirectory()) != nil {
-                    let entry = SealedEntry(
-                        segment: segment, lastPosition: footer.lastPosition, recordsEnd: footer.recordsEndOffset,
-                        index: SealedIndex(file: index, rebuild: rebuild))
-                    return OpenedSegment(segment: segment, kind: .sealed(entry))
-                }
+                let entry = SealedEntry(
+                    segment: segment, lastPosition: footer.lastPosition, recordsEnd: footer.recordsEndOffset,
+                    index: SealedIndex(file: index, rebuild: rebuild))
+                return OpenedSegment(segment: segment, kind: .sealed(entry))
             }
             let memoryIndex = try rebuild()
             report.rebuiltIndexes.append(indexPath)
