@@ -121,9 +121,19 @@ final class FileIndex: @unchecked Sendable {
         loaded.withLock { $0 = nil }
     }
 
+    /// Runs `body` with the open index file and its directory, loading them first if
+    /// needed. The loaded file is held while `body` runs, so an eviction meanwhile
+    /// cannot close it. It is made, and its fields read, inside the lock: with
+    /// directories loaded on first use, several readers may load one at once, and
+    /// ThreadSanitizer cannot see `Mutex`'s hand-off between threads (.ci/run).
     private func withDirectory<R>(_ body: (OpenFile, IndexDirectory) throws -> R) throws -> R {
-        if let current = loaded.withLock({ $0 }) {
+        let loadedBefore = loaded.withLock { state -> Borrowed? in
+            guard let state else { return nil }
+            return Borrowed(state, isNew: false)
+        }
+        if let current = loadedBefore {
             cache.touch(self)
+            defer { withExtendedLifetime(current.holder) {} }
             return try body(current.file, current.directory)
         }
         let file = try fileSystem.open(path, mode: .readOnly)
@@ -143,14 +153,31 @@ final class FileIndex: @unchecked Sendable {
             try? fileSystem.close(file)
             throw error
         }
-        let candidate = LoadedIndexFile(file: file, directory: directory, fileSystem: fileSystem)
-        let winner = loaded.withLock { state -> LoadedIndexFile in
-            if let state { return state }
-            state = candidate
-            return candidate
+        let current = loaded.withLock { state -> Borrowed in
+            if let state { return Borrowed(state, isNew: false) }
+            let created = LoadedIndexFile(file: file, directory: directory, fileSystem: fileSystem)
+            state = created
+            return Borrowed(created, isNew: true)
         }
-        if winner === candidate { cache.loaded(self, bytes: directory.memoryBytes) }
-        return try body(winner.file, winner.directory)
+        // Another reader loaded it first: this copy's file is not needed.
+        if current.isNew { cache.loaded(self, bytes: directory.memoryBytes) } else { try? fileSystem.close(file) }
+        defer { withExtendedLifetime(current.holder) {} }
+        return try body(current.file, current.directory)
+    }
+
+    /// A loaded index file's fields, read under the lock, and the file itself, held.
+    private struct Borrowed {
+        let holder: LoadedIndexFile
+        let file: OpenFile
+        let directory: IndexDirectory
+        let isNew: Bool
+
+        init(_ holder: LoadedIndexFile, isNew: Bool) {
+            self.holder = holder
+            file = holder.file
+            directory = holder.directory
+            self.isNew = isNew
+        }
     }
 
     private func readBlock(_ file: OpenFile, at start: Int, bytes count: Int, checksum: UInt32, name: String) throws -> [UInt8] {
