@@ -635,3 +635,34 @@ final class GatedFileSystem: FileSystem {
         #expect(name.trimmingCharacters(in: .newlines) == "eventlog-compac")
     }
 }
+
+/// Reads give way to appends: while an append call is in flight, a read yields the
+/// processor every so many records (the writer's own reads never do).
+@Suite(.timeLimit(.minutes(1))) struct ReadCourtesyTests {
+    @Test func readsYieldOnlyWhileAnAppendIsInFlight() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions(segmentSizeBytes: 1 << 20), fileSystem: fileSystem)
+        try await store.append((0..<200).map { event("E", $0) }, to: "courtesy")
+        func yields() -> Int { store.shared.readerYields.load(ordering: .relaxed) }
+
+        #expect(try store.readStream("courtesy").count == 200)
+        #expect(try store.readAll().count == 200)
+        #expect(yields() == 0, "no append in flight: reads run through")
+
+        fileSystem.armHold()
+        async let held = store.append([event()], to: "other")
+        try await fileSystem.waitUntilHeld()
+        #expect(try store.readStream("courtesy").count == 200)
+        #expect(yields() == 3, "a stream read yields every 64 records: after 64, 128 and 192 (8 left are too few)")
+        #expect(try store.readAll().count == 200)
+        #expect(yields() == 4, "a scan yields every 256 records, and at its end after 200 (a quarter or more)")
+        fileSystem.open()
+        _ = try await held
+
+        #expect(try store.readStream("courtesy").count == 200)
+        #expect(yields() == 4, "the append returned: no more yields")
+        try await store.close()
+    }
+}

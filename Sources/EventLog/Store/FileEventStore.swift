@@ -235,6 +235,9 @@ public final class FileEventStore: Sendable {
         guard let writer else { throw EventStoreError.readOnly(path: directory) }
         let eventCount = try Self.validate(parts)
         if isClosed.load(ordering: .relaxed) { throw EventStoreError.closed }
+        // Reads give way while this call is in flight (`SharedLog.yieldToAppends`).
+        shared.appendsInFlight.add(1, ordering: .relaxed)
+        defer { shared.appendsInFlight.subtract(1, ordering: .relaxed) }
         if let results = try writer.appendOnCallingThread(parts) { return results }
         return try await withUnsafeThrowingContinuation { continuation in
             writer.submit(PendingAppend(parts: parts, eventCount: eventCount, continuation: continuation))
@@ -346,7 +349,7 @@ public final class FileEventStore: Sendable {
         try Self.checkMaxCount(maxCount)
         if direction == .backward && version.rawValue == 0 { return [] }
         return try translatingSystemErrors {
-            try reader.readStream(stream, from: version.rawValue, direction: direction, maxCount: maxCount)
+            try reader.readStream(stream, from: version.rawValue, direction: direction, maxCount: maxCount, yieldingToAppends: true)
         }
     }
 
