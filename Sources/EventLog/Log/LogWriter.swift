@@ -112,14 +112,14 @@ final class LogWriter: @unchecked Sendable {
     @exclusivity(unchecked) private var positionNudgeDeadline: UInt64?
     /// When the sleeping writer thread wakes by itself (nil: only when signalled).
     @exclusivity(unchecked) private var writerSleepsUntil: UInt64?
-    /// The task that made the last call (a hash of its identity). Only a task that
+    /// The task that made the last call (its address). Only a task that
     /// calls again, with nobody else's call between, writes its own call: a lone
     /// appender. Calls of different live tasks one after the other are concurrent
     /// appenders, or a loaded cooperative pool whose other appenders cannot run yet;
     /// they queue, so that they share syncs (group commit) and no thread of the pool
     /// blocks in a sync while they wait. (A new task that took over a finished one's
     /// memory counts as the same: its calls did follow the other's, one at a time.)
-    @exclusivity(unchecked) private var lastCallingTask: Int?
+    @exclusivity(unchecked) private var lastCallingTask: UInt?
 
     /// How long the writer polls for new work before sleeping: appenders come back
     /// within a few microseconds, and catching them while spinning saves a futex
@@ -137,8 +137,15 @@ final class LogWriter: @unchecked Sendable {
     private let cache: IndexCache
     /// Records of the batch being written, per segment, published after its sync.
     @exclusivity(unchecked) private var touched: [TouchedSegment] = []
-    /// The batch's accepted parts, for retries within one batch.
+    /// The batch's accepted parts, in order: each accepted call's plans are a range
+    /// of it (`batchAccepted`), and retries within one batch are found in it.
     @exclusivity(unchecked) private var batchPlans: [PartPlan] = []
+    /// The batch's accepted calls: the call's index in the batch, its plans' range
+    /// in `batchPlans`. Kept between batches, like `batchPlans` and `touched`, so
+    /// that a batch allocates only its callers' results.
+    @exclusivity(unchecked) private var batchAccepted: [(request: Int, plans: Range<Int>)] = []
+    /// Each call's outcome in the batch being written.
+    @exclusivity(unchecked) private var batchOutcomes: [Result<[AppendResult], EventStoreError>] = []
     @exclusivity(unchecked) private var batchFirstPosition: UInt64 = 0
     /// Segments sealed by a batch whose index files are still to be written.
     @exclusivity(unchecked) private var sealedAwaitingIndexFiles: [Segment] = []
@@ -235,7 +242,9 @@ final class LogWriter: @unchecked Sendable {
     /// - Throws: The call's rejection, or ``EventStoreError/writerFailed(reason:)``.
     func appendOnCallingThread(_ parts: [StreamAppend]) throws(EventStoreError) -> [AppendResult]? {
         guard configuration.loneAppenderWrites else { return nil }
-        let task = withUnsafeCurrentTask { $0?.hashValue }
+        // The task's address, not its `hashValue` (hashing it was ~200 instructions
+        // of a no-sync call's ~16,000).
+        let task = withUnsafeCurrentTask { $0.map { unsafeBitCast($0, to: UInt.self) } }
         queue.lock()
         let isLoneAppender = task != nil && task == lastCallingTask
         lastCallingTask = task
@@ -508,8 +517,8 @@ final class LogWriter: @unchecked Sendable {
     private func write<Calls: RandomAccessCollection<[StreamAppend]>>(
         _ batch: Calls, byCaller: Bool = false
     ) -> [Result<[AppendResult], EventStoreError>] where Calls.Index == Int {
-        var outcomes = [Result<[AppendResult], EventStoreError>?](repeating: nil, count: batch.count)
-        var accepted: [(request: Int, plans: [PartPlan])] = []
+        batchOutcomes.removeAll(keepingCapacity: true)
+        batchAccepted.removeAll(keepingCapacity: true)
         batchFirstPosition = nextPosition
         batchPlans.removeAll(keepingCapacity: true)
         let timestamp = max(shared.wallClock(), lastTimestamp)
@@ -528,28 +537,31 @@ final class LogWriter: @unchecked Sendable {
         }
         for (index, parts) in batch.enumerated() {
             switch decide(parts) {
-            case .accepted(let plans): accepted.append((index, plans))
-            case .finished(let outcome): outcomes[index] = outcome
+            case .accepted(let plans):
+                batchAccepted.append((index, plans))
+                // Replaced by the call's results once they are published.
+                batchOutcomes.append(.success([]))
+            case .finished(let outcome): batchOutcomes.append(outcome)
             }
         }
 
         // 2. Encode and write, rolling segments between calls, never inside one.
-        touched.removeAll(keepingCapacity: true)
-        touched.append(TouchedSegment(segment: active.segment))
+        startTouched()
         buffer.removeAll()
         do {
-            for (_, plans) in accepted {
+            for (_, range) in batchAccepted {
+                let plans = batchPlans[range]
                 let callBytes = plans.reduce(0) { $0 + $1.encodedBytes }
                 let projectedEnd = active.writeEnd + UInt64(buffer.count + callBytes + SegmentFooter.size)
                 if projectedEnd > configuration.segmentSizeBytes && active.recordCount > 0 {
                     try flush()
                     sealedAwaitingIndexFiles.append(active.segment)
-                    try roll(nextFirstPosition: plans[0].firstPosition)
+                    try roll(nextFirstPosition: plans[plans.startIndex].firstPosition)
                 }
                 encode(plans, timestamp: timestamp)
             }
             try flush()
-            if !accepted.isEmpty {
+            if !batchAccepted.isEmpty {
                 switch configuration.durability {
                 case .fsync:
                     try configuration.fileSystem.syncData(active.segment.file)
@@ -573,13 +585,30 @@ final class LogWriter: @unchecked Sendable {
         statistics.withLock {
             $0.batches += 1
             $0.eventsWritten += lastWritten + 1 - batchFirstPosition
-            $0.appendsAcknowledged += UInt64(outcomes.count { if case .success? = $0 { true } else { false } } + accepted.count)
+            $0.appendsAcknowledged += UInt64(batchOutcomes.count { if case .success = $0 { true } else { false } })
         }
 
-        for (index, plans) in accepted { outcomes[index] = .success(plans.map(\.result)) }
+        for (index, range) in batchAccepted { batchOutcomes[index] = .success(batchPlans[range].map(\.result)) }
         heads.trim()
-        return outcomes.map { $0! }
+        return batchOutcomes
     }
+
+    /// Starts the batch's record list for the active segment, keeping the last
+    /// batch's storage when it was the same segment's (one array less per batch),
+    /// unless that storage grew large (a big import batch).
+    private func startTouched() {
+        if touched.count == 1, touched[0].segment === active.segment, !touched[0].isSealed,
+            touched[0].records.capacity <= Self.keptTouchedRecords
+        {
+            touched[0].records.removeAll(keepingCapacity: true)
+        } else {
+            touched.removeAll(keepingCapacity: true)
+            touched.append(TouchedSegment(segment: active.segment))
+        }
+    }
+
+    /// The most record slots a batch's list keeps for the next batch.
+    private static let keptTouchedRecords = 4096
 
     /// Writes the index files of the segments that batches sealed.
     private func writeAwaitingIndexFiles() {
@@ -652,7 +681,7 @@ final class LogWriter: @unchecked Sendable {
         _ = try? IndexWriter.write(index, of: active.segment, isPartial: true, configuration: configuration, cache: cache)
     }
 
-    private func encode(_ plans: [PartPlan], timestamp: Int64) {
+    private func encode(_ plans: ArraySlice<PartPlan>, timestamp: Int64) {
         for (partIndex, plan) in plans.enumerated() {
             let hash = StreamHash.of(plan.stream.rawValue)
             let category = plan.stream.category
@@ -800,7 +829,8 @@ final class LogWriter: @unchecked Sendable {
     }
 
     enum Decision {
-        case accepted([PartPlan])
+        /// The call's plans: this range of `batchPlans`.
+        case accepted(Range<Int>)
         case finished(Result<[AppendResult], EventStoreError>)
     }
 
@@ -815,7 +845,9 @@ final class LogWriter: @unchecked Sendable {
         if parts.count == 1 {
             var head = heads.head(of: parts[0].stream)!
             switch check(parts[0], head: &head) {
-            case .append: return .accepted([plan(parts[0], firstVersion: head.version + 1)])
+            case .append:
+                plan(parts[0], firstVersion: head.version + 1)
+                return .accepted(batchPlans.count - 1..<batchPlans.count)
             case .retry(let result): return .finished(.success([result]))
             case .failed(let error): return .finished(.failure(error))
             }
@@ -838,14 +870,14 @@ final class LogWriter: @unchecked Sendable {
                 stream: parts[0].stream, reason: "some streams of this multi-stream call were already written by an earlier call with the same event ids, others were not")))
         }
 
-        var plans: [PartPlan] = []
-        plans.reserveCapacity(parts.count)
-        for part in parts { plans.append(plan(part, firstVersion: heads.head(of: part.stream)!.version + 1)) }
-        return .accepted(plans)
+        let first = batchPlans.count
+        for part in parts { plan(part, firstVersion: heads.head(of: part.stream)!.version + 1) }
+        return .accepted(first..<batchPlans.count)
     }
 
-    /// Gives an accepted part its positions and versions, and moves its stream's head.
-    private func plan(_ part: StreamAppend, firstVersion: UInt64) -> PartPlan {
+    /// Gives an accepted part its positions and versions, moves its stream's head,
+    /// and adds the plan to `batchPlans`.
+    private func plan(_ part: StreamAppend, firstVersion: UInt64) {
         let count = UInt64(part.events.count)
         heads.set(StreamHead(version: firstVersion + count - 1, lastEventID: part.events[part.events.count - 1].id), for: part.stream)
         let plan = PartPlan(
@@ -853,7 +885,6 @@ final class LogWriter: @unchecked Sendable {
             encodedBytes: RecordLayout.recordsSize(of: part))
         nextPosition += count
         batchPlans.append(plan)
-        return plan
     }
 
     /// Checks a part against its stream's rule and `head` (the cached head, which a

@@ -5,7 +5,13 @@ import EventSourcing
 
 /// Stream heads the writer has seen, evicting the least recently used beyond `capacity`.
 struct StreamHeads {
-    private var entries: [StreamName: (head: StreamHead, lastUse: UInt64)] = [:]
+    private typealias Entries = [StreamName: (head: StreamHead, lastUse: UInt64)]
+    private var entries: Entries = [:]
+    /// The last stream looked up and where its entry is: a call reads its stream's
+    /// head and sets it again, and a lone appender's next call names the same
+    /// stream, so comparing the name saves hashing it (twice per call). Valid
+    /// until an entry is inserted or removed (a dictionary index is not after that).
+    private var recent: (stream: StreamName, index: Entries.Index)?
     private var clock: UInt64 = 0
     let capacity: Int
 
@@ -16,23 +22,36 @@ struct StreamHeads {
 
     var count: Int { entries.count }
 
-    /// The stream's head, if cached (one hash of the name: this runs per call).
+    /// The stream's head, if cached (at most one hash of the name: this runs per call).
     mutating func head(of stream: StreamName) -> StreamHead? {
         clock += 1
-        guard let index = entries.index(forKey: stream) else { return nil }
+        guard let index = index(of: stream) else { return nil }
         entries.values[index].lastUse = clock
         return entries.values[index].head
     }
 
     mutating func set(_ head: StreamHead, for stream: StreamName) {
         clock += 1
-        entries[stream] = (head, clock)
+        if let index = index(of: stream) {
+            entries.values[index] = (head, clock)
+        } else {
+            entries[stream] = (head, clock)
+            recent = nil
+        }
+    }
+
+    private mutating func index(of stream: StreamName) -> Entries.Index? {
+        if let recent, recent.stream == stream { return recent.index }
+        guard let index = entries.index(forKey: stream) else { return nil }
+        recent = (stream, index)
+        return index
     }
 
     /// Evicts the least recently used heads down to 90% of the capacity. Called
     /// between batches only, so a head that a batch changed stays until published.
     mutating func trim() {
         guard entries.count > capacity else { return }
+        recent = nil
         let keep = capacity * 9 / 10
         let byAge = entries.sorted { $0.value.lastUse < $1.value.lastUse }
         for (stream, _) in byAge.prefix(entries.count - keep) { entries[stream] = nil }
