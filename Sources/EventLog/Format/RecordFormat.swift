@@ -187,12 +187,81 @@ struct RecordView {
 
     /// An owned copy of the event.
     func event() -> RecordedEvent {
+        var names = RecordNames()
+        return event(names: &names)
+    }
+
+    /// An owned copy of the event, its stream name and type taken from `names` when
+    /// they are the ones it made last (a read of many events).
+    func event(names: inout RecordNames) -> RecordedEvent {
         RecordedEvent(
-            position: GlobalPosition(position), stream: StreamName(unchecked: streamName),
-            version: StreamVersion(version), id: id, type: type,
+            position: GlobalPosition(position), stream: StreamName(unchecked: names.string(for: streamBytes, of: .stream)),
+            version: StreamVersion(version), id: id, type: names.string(for: typeBytes, of: .type),
             data: Data(dataBytes), metadata: metadataLength == 0 ? Data() : Data(metadataBytes),
             isJSON: isJSON, timestampMicroseconds: timestampMicroseconds,
             correlationID: correlationID, causationID: causationID)
+    }
+}
+
+/// The stream names and event types a read has made into strings, to hand out again:
+/// a read meets the same few names over and over (a stream's run of events, a
+/// handful of types). A hit compares the record's bytes with the string's instead of
+/// validating them into a new string (and allocating one, for a name of more than 15
+/// bytes): about 150 instructions of a whole-log read's event, per name. A hit needs
+/// the bytes to equal the string's own UTF-8, so it is the string `String(decoding:as:)`
+/// would make of them.
+struct RecordNames {
+    enum Kind { case stream, type }
+
+    /// A string and its UTF-8 bytes, kept beside it so that a comparison is one
+    /// `memcmp` of two buffers.
+    private struct Entry {
+        let bytes: [UInt8]
+        let string: String
+
+        init(_ string: String) {
+            self.string = string
+            bytes = Array(string.utf8)
+        }
+
+        func has(_ other: UnsafeRawBufferPointer) -> Bool {
+            bytes.count == other.count
+                && bytes.withUnsafeBytes { own in other.isEmpty || memcmp(own.baseAddress!, other.baseAddress!, other.count) == 0 }
+        }
+    }
+
+    /// The last few of each kind, the oldest replaced first.
+    private var streams: [Entry] = []
+    private var types: [Entry] = []
+    private var nextStreamReplaced = 0
+    private var nextTypeReplaced = 0
+    private static let streamsKept = 2
+    private static let typesKept = 4
+
+    /// `stream`: a name every event read will have (a stream read's), kept first.
+    init(stream: String? = nil) {
+        if let stream { streams.append(Entry(stream)) }
+    }
+
+    mutating func string(for bytes: UnsafeRawBufferPointer, of kind: Kind) -> String {
+        switch kind {
+        case .stream: Self.string(for: bytes, in: &streams, replacing: &nextStreamReplaced, kept: Self.streamsKept)
+        case .type: Self.string(for: bytes, in: &types, replacing: &nextTypeReplaced, kept: Self.typesKept)
+        }
+    }
+
+    private static func string(
+        for bytes: UnsafeRawBufferPointer, in entries: inout [Entry], replacing next: inout Int, kept: Int
+    ) -> String {
+        for index in entries.indices where entries[index].has(bytes) { return entries[index].string }
+        let made = String(decoding: bytes, as: UTF8.self)
+        if entries.count < kept {
+            entries.append(Entry(made))
+        } else {
+            entries[next] = Entry(made)
+            next = (next + 1) % kept
+        }
+        return made
     }
 }
 

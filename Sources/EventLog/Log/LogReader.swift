@@ -117,6 +117,8 @@ struct LogReader: Sendable {
         var scanner = RecordScanner(fileSystem: fileSystem, capacity: 64 * 1024)
         var courtesy = ReadCourtesy(yieldingToAppends ? shared : nil, recordsPerYield: ReadCourtesy.streamRecordsPerYield)
         defer { courtesy.finish() }
+        // Every event read has the stream's name (`belongs(to:)` compares the bytes).
+        var names = RecordNames(stream: stream.rawValue)
         try forEachStreamLocation(stream, from: version, direction: direction) { location in
             if location.version < lowest { return true }
             courtesy.recordRead()
@@ -125,7 +127,7 @@ struct LogReader: Sendable {
                 if let ageRule, ageRule.isTooOld(timestampMicroseconds: view.timestampMicroseconds, nowMicroseconds: now) {
                     return .hidden
                 }
-                return .event(view.event())
+                return .event(view.event(names: &names))
             }
             // Timestamps never decrease with version: going backward, every older event is too old as well.
             if case .hidden = found { return direction == .forward }
@@ -245,46 +247,12 @@ struct LogReader: Sendable {
     ) throws {
         guard maxCount > 0 else { return }
         let plan = shared.state.withLock { ReadAllPlan(state: $0, shared: shared, from: position, direction: direction) }
-        var remaining = maxCount
         var scanner = RecordScanner(fileSystem: fileSystem)
         let rules = shared.rules.isEmpty ? nil : shared.rules.all
-        let now = shared.wallClock()
-        // Stream versions for count limits, looked up once per stream and read.
-        var streamVersions: [StreamName: UInt64] = [:]
-        // Names are decoded only when a filter or a stream rule needs them.
-        let needsNames = rules != nil || filter != .all
-        var courtesy = ReadCourtesy(shared, recordsPerYield: ReadCourtesy.scannedRecordsPerYield)
-        defer { courtesy.finish() }
-        // A local function rather than a closure value: it captures `body` and the
-        // counters without escaping or boxing them.
-        func deliver(_ view: RecordView) throws -> Bool {
-            if needsNames {
-                let stream = StreamName(unchecked: view.streamName)
-                if !filter.streams.isEmpty && !filter.streams.contains(stream) { return true }
-                if !filter.categories.isEmpty && !filter.categories.contains(stream.category) { return true }
-                if !filter.eventTypes.isEmpty && !filter.eventTypes.contains(view.type) { return true }
-                if let rules, let rule = rules[stream] {
-                    var streamVersion: UInt64 = 0
-                    if rule.maxCount > 0 {
-                        if let known = streamVersions[stream] {
-                            streamVersion = known
-                        } else {
-                            streamVersion = try streamHead(stream)?.version ?? 0
-                            streamVersions[stream] = streamVersion
-                        }
-                    }
-                    if rule.hides(
-                        version: view.version, timestampMicroseconds: view.timestampMicroseconds, streamVersion: streamVersion,
-                        nowMicroseconds: now)
-                    {
-                        return true
-                    }
-                }
-            }
-            remaining -= 1
-            courtesy.recordRead()
-            return try body(view) && remaining > 0
-        }
+        var delivery = WholeLogDelivery(
+            reader: self, filter: filter, rules: rules, nowMicroseconds: shared.wallClock(), remaining: maxCount,
+            courtesy: ReadCourtesy(shared, recordsPerYield: ReadCourtesy.scannedRecordsPerYield))
+        defer { delivery.courtesy.finish() }
         for part in plan.parts {
             let candidates = try part.candidates(filter)
             switch direction {
@@ -293,7 +261,7 @@ struct LogReader: Sendable {
                     let wanted = candidates.filter { $0 >= part.startRecord }
                     for chunk in stride(from: 0, to: wanted.count, by: 4_096) {
                         let records = Array(wanted[chunk..<min(chunk + 4_096, wanted.count)])
-                        if try !readRecords(records, of: part, scanner: &scanner, deliver) { return }
+                        if try !readRecords(records, of: part, scanner: &scanner, { try delivery.deliver($0, to: body) }) { return }
                     }
                 } else {
                     guard let startOffset = try part.firstPresentOffset(from: part.startRecord) else { continue }
@@ -302,7 +270,7 @@ struct LogReader: Sendable {
                         part.segment.file, from: UInt64(startOffset), to: part.recordsEnd, firstPosition: part.startPosition,
                         allowingGaps: part.segment.isCompacted
                     ) { view, _ in
-                        do { return try deliver(view) } catch { failure = error; return false }
+                        do { return try delivery.deliver(view, to: body) } catch { failure = error; return false }
                     }
                     if let failure { throw failure }
                     if case .stopped = stop { return }
@@ -316,7 +284,7 @@ struct LogReader: Sendable {
                 // does not hold every offset at once.
                 for chunk in stride(from: 0, to: wanted.count, by: 4_096) {
                     let records = Array(wanted[chunk..<min(chunk + 4_096, wanted.count)])
-                    if try !readRecords(records, of: part, scanner: &scanner, deliver) { return }
+                    if try !readRecords(records, of: part, scanner: &scanner, { try delivery.deliver($0, to: body) }) { return }
                 }
             }
         }
@@ -478,5 +446,67 @@ struct ReadAllPlan {
                 Part(segment: segment, recordsEnd: end, startPosition: min(start, last), lastPosition: last, source: source)
             }
         }
+    }
+}
+
+/// What a whole-log read does with each record it meets: the filter, the streams'
+/// rules (hidden events), the count, and giving way to appends. A struct with a
+/// mutating method rather than a local function over local variables: those
+/// variables, captured by the closures a read passes down, cost Swift's run-time
+/// exclusivity checks on every access (three per event).
+private struct WholeLogDelivery {
+    let reader: LogReader
+    let filter: EventFilter
+    let rules: [StreamName: StreamRule]?
+    let nowMicroseconds: Int64
+    var remaining: Int
+    var courtesy: ReadCourtesy
+    /// Stream versions for count limits, looked up once per stream and read.
+    private var streamVersions: [StreamName: UInt64] = [:]
+    /// Names are decoded only when a filter or a stream rule needs them.
+    private let needsNames: Bool
+
+    init(
+        reader: LogReader, filter: EventFilter, rules: [StreamName: StreamRule]?, nowMicroseconds: Int64, remaining: Int,
+        courtesy: ReadCourtesy
+    ) {
+        self.reader = reader
+        self.filter = filter
+        self.rules = rules
+        self.nowMicroseconds = nowMicroseconds
+        self.remaining = remaining
+        self.courtesy = courtesy
+        needsNames = rules != nil || filter != .all
+    }
+
+    /// Hands `view` to `body` unless the filter or a rule hides it; false once the
+    /// read is to stop (`body` said so, or `maxCount` events were delivered).
+    mutating func deliver(_ view: RecordView, to body: (RecordView) throws -> Bool) throws -> Bool {
+        if needsNames {
+            let stream = StreamName(unchecked: view.streamName)
+            if !filter.streams.isEmpty && !filter.streams.contains(stream) { return true }
+            if !filter.categories.isEmpty && !filter.categories.contains(stream.category) { return true }
+            if !filter.eventTypes.isEmpty && !filter.eventTypes.contains(view.type) { return true }
+            if let rules, let rule = rules[stream] {
+                var streamVersion: UInt64 = 0
+                if rule.maxCount > 0 {
+                    if let known = streamVersions[stream] {
+                        streamVersion = known
+                    } else {
+                        streamVersion = try reader.streamHead(stream)?.version ?? 0
+                        streamVersions[stream] = streamVersion
+                    }
+                }
+                if rule.hides(
+                    version: view.version, timestampMicroseconds: view.timestampMicroseconds, streamVersion: streamVersion,
+                    nowMicroseconds: nowMicroseconds)
+                {
+                    return true
+                }
+            }
+        }
+        remaining -= 1
+        courtesy.recordRead()
+        return try body(view) && remaining > 0
     }
 }

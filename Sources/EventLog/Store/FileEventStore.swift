@@ -283,8 +283,9 @@ public final class FileEventStore: Sendable {
         filter: EventFilter
     ) throws -> [RecordedEvent] {
         var events: [RecordedEvent] = []
+        var names = RecordNames()
         try forEachRecord(from: position, direction: direction, maxCount: maxCount, filter: filter) { record in
-            events.append(record.event())  // built in place: no copy of a borrowed event
+            events.append(record.event(names: &names))  // built in place: no copy of a borrowed event
             return true
         }
         return events
@@ -310,8 +311,9 @@ public final class FileEventStore: Sendable {
         from position: GlobalPosition = .start, direction: ReadDirection = .forward, maxCount: Int = .max,
         filter: EventFilter = .all, _ body: (RecordedEvent) throws -> Void
     ) throws {
+        var names = RecordNames()
         try forEachRecord(from: position, direction: direction, maxCount: maxCount, filter: filter) { record in
-            try body(record.event())
+            try body(record.event(names: &names))
             return true
         }
     }

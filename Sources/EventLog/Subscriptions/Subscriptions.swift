@@ -80,10 +80,11 @@ final class AllEventsPuller: BatchPuller {
             let end = store.lastPosition.rawValue
             let countBefore = events.count
             // Each event is built straight into the batch (no copy of a borrowed one).
+            var names = RecordNames()
             try store.forEachRecord(
                 from: GlobalPosition(nextPosition), direction: .forward, maxCount: subscriptionBatchSize, filter: filter
             ) { record in
-                events.append(record.event())
+                events.append(record.event(names: &names))
                 return true
             }
             let read = events.count - countBefore
