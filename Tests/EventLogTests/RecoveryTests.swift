@@ -2,7 +2,7 @@ import EventSourcing
 import Foundation
 import Testing
 
-@testable import EventLog
+@_spi(Testing) @testable import EventLog
 
 /// Builds a store with `calls` append calls of two events each, closes it, and
 /// returns the active segment's path and where its last call begins and ends.
@@ -32,6 +32,30 @@ func storeWithCalls(
 }
 
 @Suite struct RecoveryTests {
+    /// A writer's open syncs what a killed writer may have left only in the page
+    /// cache: the last segment (and the folder). Every earlier segment was synced
+    /// before the next one was created, and syncing each of them made an open grow
+    /// with the log (on a disk with a write cache, a flush per segment).
+    @Test func anOpenSyncsOnlyTheLastSegment() async throws {
+        let directory = "/store"
+        let fileSystem = SimulatedFileSystem(seed: 1)
+        fileSystem.makeDurableDirectory(directory)
+        var options = StoreOptions()
+        options.segmentSizeBytes = StoreOptions.minimumSegmentSizeBytes
+        let store = try FileEventStore.open(directory: directory, options: options, simulatedFileSystem: fileSystem)
+        for n in 0..<40 { try await store.append([EventData(type: "E", data: Data(repeating: UInt8(n), count: 6_000))], to: "s") }
+        try await store.close()
+        let segments = (fileSystem.names(in: directory) ?? []).filter { $0.hasSuffix(".seg") }.sorted()
+        #expect(segments.count >= 4, "several sealed segments before the active one")
+
+        let callsBefore = fileSystem.callLog.count
+        let reopened = try FileEventStore.open(directory: directory, options: options, simulatedFileSystem: fileSystem)
+        let syncedSegments = fileSystem.callLog.dropFirst(callsBefore).filter { $0.contains(" sync ") && $0.hasSuffix(".seg") }
+        #expect(syncedSegments.count == 1 && syncedSegments.first?.hasSuffix(segments.last!) == true, "\(syncedSegments)")
+        #expect(try reopened.readAll().count == 40)
+        try await reopened.close()
+    }
+
     @Test func tornTailAtEveryByteOfTheLastCallIsTruncatedOnOpen() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }

@@ -116,9 +116,15 @@ enum Recovery {
                     file: file, number: header.segmentNumber, firstPosition: header.firstPosition,
                     isCompacted: header.isCompacted, fileSystem: fileSystem),
                 isLast: isLast, configuration: configuration, cache: cache, readOnly: readOnly, report: &report)
-            if !readOnly {
+            if isLast && !readOnly {
                 // What a killed writer left in the page cache looks like data on disk
-                // but may not be: make it durable before appending on top of it.
+                // but may not be: make it durable before appending on top of it. Only
+                // the last segment can hold such bytes: a writer creates the next
+                // segment only after the `fsync` that seals this one has returned, and
+                // compaction and repair sync a rewritten segment before renaming it
+                // into place, so every segment before the last is durable as it is
+                // (`RecoveryTests.anOpenSyncsOnlyTheLastSegment`; syncing all of them
+                // made an open grow with the sealed segments).
                 try fileSystem.sync(file)
             }
             let segment = opened.segment
