@@ -283,14 +283,42 @@ public struct EventSubscription: AsyncSequence, Sendable {
         ///   ``EventStoreError`` a failed read of the store reports (such as
         ///   `corrupted` or `io` from a file store).
         public mutating func next() async throws -> RecordedEvent? {
+            try await next(isolation: nil)
+        }
+
+        /// The next event, as ``next()``, running on the caller's actor (what
+        /// `for try await` calls): a subscriber iterating on an actor (the main
+        /// actor, a projection's) takes buffered events without leaving it, and
+        /// only a batch read goes off the actor, to the puller. Through `next()`
+        /// alone, every event cost a hop off the actor and back (a subscription
+        /// iterated on the main actor delivered about 40,000 events/s against
+        /// 4 million off it: `EventSubscriptionIsolationTests`).
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws -> RecordedEvent? {
             // Most calls are served from the buffer, without a call into the puller.
             if index == buffer.count {
                 index = 0
-                buffer.removeAll(keepingCapacity: true)
-                guard try await puller.nextBatch(into: &buffer), !buffer.isEmpty else { return nil }
+                var batch: [RecordedEvent] = []
+                swap(&batch, &buffer)
+                batch.removeAll(keepingCapacity: true)
+                guard let filled = try await Self.pull(Pulling(puller: puller), into: consume batch) else { return nil }
+                buffer = filled
             }
             index += 1
             return buffer[index - 1]
+        }
+
+        /// The iterator's puller on its way to a batch read off the caller's actor.
+        /// An iterator is used by one task at a time, and so is its puller: only
+        /// the compiler cannot see it, since a puller need not be `Sendable`.
+        private struct Pulling: @unchecked Sendable {
+            let puller: any EventPuller
+        }
+
+        /// The next batch appended to `batch` (its storage reused), or nil once
+        /// the puller says the iteration is over.
+        private static func pull(_ pulling: Pulling, into batch: consuming [RecordedEvent]) async throws -> [RecordedEvent]? {
+            guard try await pulling.puller.nextBatch(into: &batch), !batch.isEmpty else { return nil }
+            return batch
         }
     }
 }
