@@ -31,6 +31,11 @@ import Foundation
 /// ``EventStoreError/writerFailed(reason:)``.
 public protocol EventStore: Sendable {
     /// Appends `events` to `stream` as one atomic unit.
+    ///
+    /// Both appends are `nonisolated(nonsending)`: they run on the caller's actor,
+    /// so an appender on an actor (the main actor, an application service's) does
+    /// not hop to the cooperative pool and back for each call. An implementation
+    /// does no blocking I/O there (it hands the work to a thread of its own).
     /// - Parameters:
     ///   - events: The events in order; at least one.
     ///   - stream: The stream to append to.
@@ -44,7 +49,7 @@ public protocol EventStore: Sendable {
     ///   ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``,
     ///   ``EventStoreError/idempotencyConflict(stream:reason:)``. None of these
     ///   writes anything. Plus the errors every call may throw (see ``EventStore``).
-    func append(_ events: [EventData], to stream: StreamName, expectedVersion: ExpectedVersion) async throws -> AppendResult
+    nonisolated(nonsending) func append(_ events: [EventData], to stream: StreamName, expectedVersion: ExpectedVersion) async throws -> AppendResult
 
     /// Appends to several streams as one atomic unit; each part has its own expected version.
     /// - Parameter parts: At least one part, each with at least one event, no stream twice.
@@ -54,7 +59,7 @@ public protocol EventStore: Sendable {
     ///   parts, ``EventStoreError/invalidArgument(_:)`` for a stream named in two parts,
     ///   ``EventStoreError/idempotencyConflict(stream:reason:)`` when some parts are a
     ///   retry of an earlier call and others are not.
-    func append(_ parts: [StreamAppend]) async throws -> [AppendResult]
+    nonisolated(nonsending) func append(_ parts: [StreamAppend]) async throws -> [AppendResult]
 
     /// Reads up to `maxCount` events of `stream`, starting at version `from` and going
     /// `direction`. Use ``StreamVersion/end`` with `.backward` to start at the last
@@ -163,7 +168,7 @@ extension EventStore {
     /// - Throws: As ``append(_:to:expectedVersion:)``, except that `.any` never
     ///   throws ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)``.
     @discardableResult
-    public func append(_ events: [EventData], to stream: StreamName) async throws -> AppendResult {
+    nonisolated(nonsending) public func append(_ events: [EventData], to stream: StreamName) async throws -> AppendResult {
         try await append(events, to: stream, expectedVersion: .any)
     }
 

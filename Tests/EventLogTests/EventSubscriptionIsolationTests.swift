@@ -6,21 +6,6 @@ import Testing
 
 @testable import EventLog
 
-/// A serial executor that counts the jobs it runs: each time a task comes back to
-/// an actor running on it is one.
-private final class CountingExecutor: SerialExecutor, @unchecked Sendable {
-    let jobs = Atomic<Int>(0)
-    private let queue = DispatchQueue(label: "counting-executor")
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        jobs.add(1, ordering: .relaxed)
-        let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
-    }
-
-    func asUnownedSerialExecutor() -> UnownedSerialExecutor { UnownedSerialExecutor(ordinary: self) }
-}
-
 /// A projection-like consumer that iterates a subscription on its own actor.
 private actor Consumer {
     let executor = CountingExecutor()

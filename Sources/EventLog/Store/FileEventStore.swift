@@ -208,6 +208,12 @@ public final class FileEventStore: Sendable {
     /// stream's latest) writes nothing and returns the original result, so a call
     /// can be retried safely after a timeout.
     ///
+    /// The call runs on its caller's actor (`nonisolated(nonsending)`): it checks
+    /// the input there and hands the call to the writer thread, and its task resumes
+    /// there when the call is durable, without a hop to the cooperative pool and
+    /// back; a call that needs no sync (``Durability/none``, a lone appender) is
+    /// written right there (`AppendIsolationTests`).
+    ///
     /// - Throws: ``EventStoreError/readOnly(path:)`` on a store opened read-only;
     ///   the input errors of ``AppendValidation/validate(_:)``;
     ///   ``EventStoreError/closed``; ``EventStoreError/streamDeleted(stream:)``,
@@ -218,7 +224,7 @@ public final class FileEventStore: Sendable {
     ///   ``EventStoreError/writerFailed(reason:)`` once a write or sync has failed.
     /// - Complexity: O(events); the call waits for one group commit.
     @discardableResult
-    public func append(
+    nonisolated(nonsending) public func append(
         _ events: [EventData], to stream: StreamName, expectedVersion: ExpectedVersion = .any
     ) async throws -> AppendResult {
         try await append([StreamAppend(stream: stream, expectedVersion: expectedVersion, events: events)])[0]
@@ -231,7 +237,7 @@ public final class FileEventStore: Sendable {
     /// - Throws: As ``append(_:to:expectedVersion:)``; a stream named twice is
     ///   ``EventStoreError/invalidArgument(_:)``.
     @discardableResult
-    public func append(_ parts: [StreamAppend]) async throws -> [AppendResult] {
+    nonisolated(nonsending) public func append(_ parts: [StreamAppend]) async throws -> [AppendResult] {
         guard let writer else { throw EventStoreError.readOnly(path: directory) }
         let eventCount = try Self.validate(parts)
         if isClosed.load(ordering: .relaxed) { throw EventStoreError.closed }

@@ -51,9 +51,11 @@ public struct StoreOptions: Sendable {
     /// Off by default, because the call then blocks its thread for the write and
     /// sync: on a thread of Swift's cooperative pool, other tasks wait for it, and
     /// appenders that cannot run meanwhile miss the group commit and pay a sync
-    /// each. Turn it on where the appender has a thread of its own (a task with a
-    /// `TaskExecutor` preference for a dedicated thread) or the process appends one
-    /// call at a time (an importer, a single-writer tool).
+    /// each; and since `append` runs on its caller's actor (`nonisolated(nonsending)`),
+    /// an appender on the main actor would sync on the main thread. Turn it on where
+    /// the appender has a thread of its own (a task with a `TaskExecutor` preference
+    /// for a dedicated thread) or the process appends one call at a time (an
+    /// importer, a single-writer tool).
     ///
     /// Under ``Durability/none`` a lone appender always writes its own call, whatever
     /// this says: there is no sync to wait for or to share, only a write to the page

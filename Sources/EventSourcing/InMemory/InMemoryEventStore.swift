@@ -66,7 +66,7 @@ public final class InMemoryEventStore: EventStore {
     ///   ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)`` or
     ///   ``EventStoreError/idempotencyConflict(stream:reason:)``; none writes anything.
     /// - Complexity: O(events + waiting subscribers), plus O(events) id comparisons for a retry.
-    public func append(
+    nonisolated(nonsending) public func append(
         _ events: [EventData], to stream: StreamName, expectedVersion: ExpectedVersion
     ) async throws -> AppendResult {
         try appendNow([StreamAppend(stream: stream, expectedVersion: expectedVersion, events: events)])[0]
@@ -78,7 +78,7 @@ public final class InMemoryEventStore: EventStore {
     ///   ``EventStoreError/idempotencyConflict(stream:reason:)`` when only some parts
     ///   are a retry. Nothing is written in any part.
     /// - Complexity: O(events + waiting subscribers), plus O(events) id comparisons for a retry.
-    public func append(_ parts: [StreamAppend]) async throws -> [AppendResult] {
+    nonisolated(nonsending) public func append(_ parts: [StreamAppend]) async throws -> [AppendResult] {
         try appendNow(parts)
     }
 
