@@ -59,6 +59,16 @@ struct RecordScanner: ~Copyable {
     static let chunkBytes = 1 << 20
     private var buffer: UnsafeMutableRawBufferPointer
     private let fileSystem: any FileSystem
+    /// What ``readRecord(_:at:end:position:_:)`` last read into the buffer, so that a
+    /// record already in it (the next of a run of one stream's records, appended by
+    /// one call) is decoded without another `pread`. Any other read of the buffer
+    /// forgets it. A scanner lives for one read, which holds its segments open, so
+    /// a descriptor cannot be reused for another file while it is remembered.
+    private var held: (file: OpenFile, start: UInt64, count: Int)?
+    /// Records found in `held` without a read since it was read.
+    private var heldHits = 0
+    /// How much `readRecord` reads when the last read served more than one record.
+    static let readAheadBytes = 16 * 1024
 
     init(fileSystem: any FileSystem, capacity: Int = RecordScanner.chunkBytes) {
         self.fileSystem = fileSystem
@@ -118,6 +128,7 @@ struct RecordScanner: ~Copyable {
     private mutating func fill(
         _ file: OpenFile, at offset: UInt64, end: UInt64, minimum: Int, exactly: Bool = false
     ) throws -> Int {
+        held = nil
         if minimum > buffer.count {
             buffer.deallocate()
             buffer = .allocate(byteCount: max(minimum, RecordScanner.chunkBytes), alignment: 16)
@@ -184,13 +195,35 @@ struct RecordScanner: ~Copyable {
     ) throws -> Result<R, RecordReadFailure> {
         // One small read covers most records; a larger one follows only when the
         // record says it is larger. (Filling the whole buffer per record would copy
-        // tens of kilobytes per event.)
+        // tens of kilobytes per event.) When the last read held more than one of the
+        // records asked for, they come in runs (a call's events, one after another),
+        // and the next read takes the next 16 KiB.
         var needed = min(512, Int(end - offset))
+        var mayUseHeld = true
         while true {
-            let count = try fill(file, at: offset, end: end, minimum: needed, exactly: true)
-            switch RecordDecoder.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), expectedPosition: position) {
-            case .record(let view): return .success(try body(view))
-            case .incomplete(let more) where more > count && UInt64(more) <= end - offset: needed = more
+            let bytes: UnsafeRawBufferPointer
+            let isHeld: Bool
+            if mayUseHeld, let held, held.file == file, offset >= held.start, offset < held.start + UInt64(held.count) {
+                bytes = UnsafeRawBufferPointer(rebasing: buffer[Int(offset - held.start)..<held.count])
+                isHeld = true
+            } else {
+                let wasRun = heldHits > 0
+                let wanted = wasRun ? max(needed, min(Self.readAheadBytes, buffer.count, Int(end - offset))) : needed
+                let count = try fill(file, at: offset, end: end, minimum: wanted, exactly: true)
+                held = (file, offset, count)
+                heldHits = 0
+                bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                isHeld = false
+            }
+            switch RecordDecoder.decode(bytes, expectedPosition: position) {
+            case .record(let view):
+                if isHeld { heldHits += 1 }
+                return .success(try body(view))
+            case .incomplete(let more) where isHeld && UInt64(more) <= end - offset:
+                // The record goes on past what the last read held: read it.
+                needed = max(needed, more)
+                mayUseHeld = false
+            case .incomplete(let more) where more > bytes.count && UInt64(more) <= end - offset: needed = more
             case .incomplete: return .failure(RecordReadFailure(reason: "record is cut short"))
             case .endOfData: return .failure(RecordReadFailure(reason: "zero length where a record belongs"))
             case .invalid(let reason): return .failure(RecordReadFailure(reason: reason))
