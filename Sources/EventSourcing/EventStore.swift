@@ -35,7 +35,8 @@ public protocol EventStore: Sendable {
     /// Both appends are `nonisolated(nonsending)`: they run on the caller's actor,
     /// so an appender on an actor (the main actor, an application service's) does
     /// not hop to the cooperative pool and back for each call. An implementation
-    /// does no blocking I/O there (it hands the work to a thread of its own).
+    /// keeps waiting for the disk off the caller's actor (the file store hands a
+    /// call that needs a sync to its writer thread).
     /// - Parameters:
     ///   - events: The events in order; at least one.
     ///   - stream: The stream to append to.

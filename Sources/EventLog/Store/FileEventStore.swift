@@ -212,7 +212,9 @@ public final class FileEventStore: Sendable {
     /// the input there and hands the call to the writer thread, and its task resumes
     /// there when the call is durable, without a hop to the cooperative pool and
     /// back; a call that needs no sync (``Durability/none``, a lone appender) is
-    /// written right there (`AppendIsolationTests`).
+    /// written right there, a copy into the page cache (`AppendIsolationTests`; the
+    /// first such call after an open also pre-allocates the active segment again,
+    /// an `fallocate` and an `fsync`).
     ///
     /// - Throws: ``EventStoreError/readOnly(path:)`` on a store opened read-only;
     ///   the input errors of ``AppendValidation/validate(_:)``;
