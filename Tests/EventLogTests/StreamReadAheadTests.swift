@@ -29,6 +29,30 @@ import Testing
         #expect(events.count == 400)
         #expect(events.map(\.version.rawValue) == Array(1...400))
         #expect(reads < 40, "\(reads) reads for 400 adjacent records (one each before)")
+
+        let readsBeforeBackward = fileSystem.callCount(.read)
+        let backward = try store.readStream("runs-1", from: .end, direction: .backward)
+        let backwardReads = fileSystem.callCount(.read) - readsBeforeBackward
+        #expect(backward.map(\.version.rawValue) == Array((1...400).reversed()))
+        #expect(backwardReads < 40, "\(backwardReads) reads for 400 adjacent records backward")
+        try await store.close()
+    }
+
+    /// A stream whose records are far apart reads each record with one read, in both
+    /// directions, as before: a read ahead is only taken after one held two records.
+    @Test func aStreamSpreadOverTheLogReadsEachRecordOnce() async throws {
+        let fileSystem = SimulatedFileSystem(seed: 3)
+        let store = try store(fileSystem)
+        for index in 0..<50 {
+            try await store.append([EventData(type: "E", data: Data([UInt8(index)]))], to: "spread-1")
+            try await store.append([EventData(type: "Filler", data: Data(repeating: 0, count: 20_000))], to: "filler-1")
+        }
+        for direction in [ReadDirection.forward, .backward] {
+            let readsBefore = fileSystem.callCount(.read)
+            let events = try store.readStream("spread-1", from: direction == .forward ? 1 : .end, direction: direction)
+            #expect(events.map(\.data) == (0..<50).map { Data([UInt8($0)]) }.reversedIf(direction == .backward))
+            #expect(fileSystem.callCount(.read) - readsBefore == 50, "\(direction)")
+        }
         try await store.close()
     }
 
@@ -62,4 +86,8 @@ import Testing
         }
         try await store.close()
     }
+}
+
+extension Array {
+    fileprivate func reversedIf(_ condition: Bool) -> [Element] { condition ? reversed() : self }
 }

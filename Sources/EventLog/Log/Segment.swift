@@ -197,7 +197,7 @@ struct RecordScanner: ~Copyable {
         // record says it is larger. (Filling the whole buffer per record would copy
         // tens of kilobytes per event.) When the last read held more than one of the
         // records asked for, they come in runs (a call's events, one after another),
-        // and the next read takes the next 16 KiB.
+        // and the next read takes the next 16 KiB (the 16 KiB before, going backward).
         var needed = min(512, Int(end - offset))
         var mayUseHeld = true
         while true {
@@ -207,12 +207,21 @@ struct RecordScanner: ~Copyable {
                 bytes = UnsafeRawBufferPointer(rebasing: buffer[Int(offset - held.start)..<held.count])
                 isHeld = true
             } else {
-                let wasRun = heldHits > 0
-                let wanted = wasRun ? max(needed, min(Self.readAheadBytes, buffer.count, Int(end - offset))) : needed
-                let count = try fill(file, at: offset, end: end, minimum: wanted, exactly: true)
-                held = (file, offset, count)
+                // A run read backward: this record ends where the last read began,
+                // so the read takes the 16 KiB before it, this record at their end.
+                var start = offset
+                var wanted = needed
+                if let held, held.file == file, offset < held.start, heldHits > 0 || held.start - offset <= 512 {
+                    start = offset - min(offset, UInt64(max(0, Self.readAheadBytes - needed)))
+                    wanted = Int(offset - start) + needed
+                } else if heldHits > 0 {
+                    wanted = max(needed, min(Self.readAheadBytes, buffer.count, Int(end - offset)))
+                }
+                let count = try fill(file, at: start, end: end, minimum: wanted, exactly: true)
+                held = (file, start, count)
                 heldHits = 0
-                bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+                let local = Int(offset - start)
+                bytes = local < count ? UnsafeRawBufferPointer(rebasing: buffer[local..<count]) : UnsafeRawBufferPointer(start: nil, count: 0)
                 isHeld = false
             }
             switch RecordDecoder.decode(bytes, expectedPosition: position) {
