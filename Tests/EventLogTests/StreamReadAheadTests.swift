@@ -35,6 +35,12 @@ import Testing
         let backwardReads = fileSystem.callCount(.read) - readsBeforeBackward
         #expect(backward.map(\.version.rawValue) == Array((1...400).reversed()))
         #expect(backwardReads < 40, "\(backwardReads) reads for 400 adjacent records backward")
+
+        // A whole-log read backward goes record by record too, with the same read-ahead.
+        let readsBeforeLog = fileSystem.callCount(.read)
+        let log = try store.readAll(from: 400, direction: .backward)
+        #expect(log.map(\.position.rawValue) == Array((1...400).reversed()))
+        #expect(fileSystem.callCount(.read) - readsBeforeLog < 40, "whole log backward")
         try await store.close()
     }
 

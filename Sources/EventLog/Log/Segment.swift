@@ -67,6 +67,8 @@ struct RecordScanner: ~Copyable {
     private var held: (file: OpenFile, start: UInt64, count: Int)?
     /// Records found in `held` without a read since it was read.
     private var heldHits = 0
+    /// How much `readRecord` reads for one record: most records fit.
+    static let recordReadBytes = 512
     /// How much `readRecord` reads when the last read served more than one record.
     static let readAheadBytes = 16 * 1024
 
@@ -198,7 +200,7 @@ struct RecordScanner: ~Copyable {
         // tens of kilobytes per event.) When the last read held more than one of the
         // records asked for, they come in runs (a call's events, one after another),
         // and the next read takes the next 16 KiB (the 16 KiB before, going backward).
-        var needed = min(512, Int(end - offset))
+        var needed = min(Self.recordReadBytes, Int(end - offset))
         var mayUseHeld = true
         while true {
             let bytes: UnsafeRawBufferPointer
@@ -211,7 +213,9 @@ struct RecordScanner: ~Copyable {
                 // so the read takes the 16 KiB before it, this record at their end.
                 var start = offset
                 var wanted = needed
-                if let held, held.file == file, offset < held.start, heldHits > 0 || held.start - offset <= 512 {
+                if let held, held.file == file, offset < held.start,
+                    heldHits > 0 || held.start - offset <= UInt64(Self.recordReadBytes)
+                {
                     start = offset - min(offset, UInt64(max(0, Self.readAheadBytes - needed)))
                     wanted = Int(offset - start) + needed
                 } else if heldHits > 0 {
