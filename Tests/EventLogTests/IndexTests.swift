@@ -158,6 +158,59 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 
+    /// A decoded index's stream entries must name exactly its records (checked by a
+    /// fingerprint of both, `RecordNaming`): an entry moved to another record, to a
+    /// record past the table, or to a position compaction removed is refused, even
+    /// when every checksum is valid.
+    @Test func streamEntriesNamingOtherRecordsAreRefusedEvenWithValidChecksums() throws {
+        func refusal(of memory: MemoryIndex, _ change: (inout [UInt8], Int) -> Void) throws -> String? {
+            var bytes = memory.encoded(storeID: UUID(), isPartial: !memory.isCompacted)
+            let header = try bytes.withUnsafeBytes { try IndexHeader.decode($0) }
+            change(&bytes, header.streamsStart + 5 * IndexLayout.streamEntrySize)  // the sixth entry
+            FuzzTargets.fixIndexChecksums(&bytes)
+            do {
+                _ = try bytes.withUnsafeBytes { try MemoryIndex.decode($0) }
+                return nil
+            } catch {
+                return (error as? FormatError)?.reason ?? "\(error)"
+            }
+        }
+        func store(_ value: UInt32, in bytes: inout [UInt8], at offset: Int) {
+            withUnsafeBytes(of: value.littleEndian) { bytes.replaceSubrange(offset..<(offset + 4), with: $0) }
+        }
+        let memory = sampleIndex(records: 40, streams: 3)
+        #expect(try refusal(of: memory) { _, _ in } == nil, "the unchanged file decodes")
+        // Its record offset: another record's (its record index unchanged).
+        #expect(try refusal(of: memory) { bytes, entry in
+            let offset = bytes.withUnsafeBytes { $0.loadLE(UInt32.self, at: entry + 20) }
+            store(offset == 64 ? 164 : 64, in: &bytes, at: entry + 20)
+        }?.contains("disagree") == true)
+        // Its record index and offset: another record's, which its own entry names too.
+        #expect(try refusal(of: memory) { bytes, entry in
+            let recordIndex = bytes.withUnsafeBytes { $0.loadLE(UInt32.self, at: entry + 16) }
+            let other: UInt32 = recordIndex == 0 ? 1 : 0
+            store(other, in: &bytes, at: entry + 16)
+            store(64 + 100 * other, in: &bytes, at: entry + 20)
+        }?.contains("disagree") == true)
+        #expect(try refusal(of: memory) { bytes, entry in
+            store(40, in: &bytes, at: entry + 16)
+        }?.contains("past the record table") == true)
+
+        // A compacted segment's index: positions 1_003 and 1_004 removed.
+        var compacted = MemoryIndex(firstPosition: 1_001, isCompacted: true)
+        for (record, position) in [1_001, 1_002, 1_005, 1_006, 1_007, 1_008, 1_009].enumerated() {
+            compacted.append(PendingRecord(
+                offset: 64 + UInt64(record) * 100, length: 100, checksum: 0, position: UInt64(position),
+                streamHash: StreamHash.of("s-\(record % 2)"), version: UInt64(record / 2 + 1), type: "T",
+                category: "s", timestampMicroseconds: 0))
+        }
+        #expect(try refusal(of: compacted) { _, _ in } == nil, "the unchanged file decodes")
+        #expect(try refusal(of: compacted) { bytes, entry in
+            store(2, in: &bytes, at: entry + 16)  // position 1_003, removed
+            store(0, in: &bytes, at: entry + 20)
+        }?.contains("disagree") == true)
+    }
+
     @Test func everyFlippedByteOfAnIndexFileIsDetected() throws {
         let bytes = sampleIndex(records: 600, streams: 7).encoded(storeID: UUID(), isPartial: false)
         for index in stride(from: 0, to: bytes.count, by: 1) {
