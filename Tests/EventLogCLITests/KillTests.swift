@@ -19,7 +19,7 @@ import Testing
         let text: String
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(4)))
     func sigkillAtRandomMomentsNeverLosesAnAcknowledgedEventNorSplitsALine() async throws {
         let executable = try #require(EventLogProcess.executable, "the eventlog binary was not found beside the test bundle")
         // A child killed while we write to its pipe must not kill us with SIGPIPE.
@@ -35,7 +35,6 @@ import Testing
         var lines: [UUID: Line] = [:]
         var tornTails = 0
         var killedWhileRunning = 0
-        let started = Date()
 
         for kill in 0..<Self.kills {
             // The next lines: mostly single events, some arrays of two to four (atomic calls).
@@ -109,7 +108,6 @@ import Testing
             }
             try await store.close()
         }
-        #expect(Date().timeIntervalSince(started) < 60, "\(Self.kills) kills should take well under a minute")
         #expect(acknowledged.count > Self.kills, "the children acknowledged events before being killed")
         #expect(killedWhileRunning >= 50, "\(killedWhileRunning) of \(Self.kills) children died of the SIGKILL (the rest had finished)")
         _ = tornTails  // a kill can leave a torn tail; every one was repaired on open
@@ -120,7 +118,7 @@ import Testing
     /// A producer that writes a line and waits for its acknowledgement before the
     /// next gets it while its pipe stays open (`eventlog append` once read its input
     /// in 1 MiB chunks, which on Linux waits for the whole MiB or the input's end).
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func appendAcknowledgesALineBeforeItsInputEnds() async throws {
         let executable = try #require(EventLogProcess.executable)
         signal(SIGPIPE, SIG_IGN)

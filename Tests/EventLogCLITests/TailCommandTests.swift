@@ -53,7 +53,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func tailFollowsAWriterInAnotherProcessAcrossSegmentsPrintingEveryEventOnceInOrder() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
@@ -95,7 +95,7 @@ import Testing
         try await writer.close()
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func tailPrintsTheSameLinesAsRead() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
@@ -118,7 +118,7 @@ import Testing
         #expect(remaining.isEmpty)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func tailWithoutFromPrintsOnlyEventsAppendedAfterItStarted() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
@@ -143,7 +143,7 @@ import Testing
         try await writer.close()
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func tailFromAPositionPrintsTheHistoryFromThereOnly() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
@@ -161,7 +161,7 @@ import Testing
     }
 
     @Test(
-        .timeLimit(.minutes(1)),
+        .timeLimit(.minutes(3)),
         arguments: [
             (["--stream", "order-1"], "stream order-1"),
             (["--category", "order"], "category order"),

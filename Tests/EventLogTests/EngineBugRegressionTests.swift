@@ -130,7 +130,7 @@ import Testing
     /// belongs" / "checksum mismatch") until repaired. The records are now synced
     /// before the footer is written.
     /// Found by `eventlog-crashtest --seed 11` (iteration 4774) and seeds 12, 14, 18.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aPowerLossDuringASealLeavesAStoreThatOpens() async throws {
         var refused: [String] = []
         for seed in 0..<40 as Range<UInt64> {
@@ -171,7 +171,7 @@ import Testing
     /// index and the read threw `corrupted(offset: 0, "record index past the segment's
     /// records")` although nothing was damaged. Found by the crash test's
     /// concurrent reader (seed 16, iteration 7183; seed 17, iteration 19184).
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aReadAllThatStartedBeforeASealStillReadsEveryEvent() async throws {
         let simulation = SimulatedFileSystem(seed: 8)
         simulation.makeDurableDirectory(Self.directory)

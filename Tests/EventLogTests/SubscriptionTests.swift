@@ -268,7 +268,7 @@ import Testing
 
     /// Under `.none` a lone appender publishes `POSITION` through its mapping, which
     /// inotify does not see: the writer thread's nudge must wake the subscription.
-    @Test(.timeLimit(.minutes(1)), arguments: [Durability.fsync, .none])
+    @Test(.timeLimit(.minutes(3)), arguments: [Durability.fsync, .none])
     func aReadOnlySubscriptionFollowsLiveAppendsOfAnotherWriter(durability: Durability) async throws {
         try await withStore(testOptions(segmentSizeBytes: 64 * 1024, durability: durability)) { writer, folder in
             try await writer.append([event()], to: "l-1")
@@ -292,7 +292,7 @@ import Testing
     /// Each call waits until the follower's subscription has caught up, and so
     /// (mostly) sleeps on its inotify watch: only the writer thread's `POSITION`
     /// nudge wakes it, since the call published `POSITION` through the mapping.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aFollowersSubscriptionIsWokenAfterALoneAppendersUnsyncedCall() async throws {
         try await withStore(testOptions(segmentSizeBytes: 64 * 1024, durability: .none)) { writer, folder in
             try await writer.append([event()], to: "w-1")

@@ -88,7 +88,7 @@ import Testing
 
     /// With `loneAppenderWritesOnItsThread`, the write turn passes between callers and
     /// the writer thread too (an appender's task whose call follows its own).
-    @Test(.timeLimit(.minutes(2)), arguments: [false, true])
+    @Test(.timeLimit(.minutes(4)), arguments: [false, true])
     func appendersReadersAndSubscribersAgreeOnTheRealDisk(loneAppenderWrites: Bool) async throws {
         let folder = TemporaryDirectory("eventlog-stress")
         defer { folder.remove() }
@@ -103,7 +103,7 @@ import Testing
         try await reopened.close()
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(4)))
     func appendersReadersAndSubscribersAgreeOnTheSimulatedDisk() async throws {
         let fileSystem = SimulatedFileSystem(seed: 9)
         fileSystem.makeDurableDirectory("/stress")
@@ -119,7 +119,7 @@ import Testing
         #expect(fileSystem.misuses.isEmpty)
     }
 
-    @Test(.timeLimit(.minutes(2)))
+    @Test(.timeLimit(.minutes(4)))
     func crashTestIterationsRunCleanUnderConcurrency() async {
         let summary = await CrashTest.run(iterations: 40, seed: 77)
         #expect(summary.failure == nil, "\(summary.failure.map(String.init(describing:)) ?? "")")

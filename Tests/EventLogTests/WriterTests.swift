@@ -200,7 +200,7 @@ final class GatedFileSystem: FileSystem {
 /// A task's call that finds the writer thread asleep, nothing queued, and the same
 /// task's call before it, is written by its caller, on the caller's thread
 /// (`LogWriter.appendOnCallingThread`).
-@Suite(.timeLimit(.minutes(1))) struct CallerWriteTests {
+@Suite(.timeLimit(.minutes(3))) struct CallerWriteTests {
     /// Options that let a lone appender sync its own calls.
     private static func loneAppenderOptions(segmentSizeBytes: Int = 64 * 1024, durability: Durability = .fsync) -> StoreOptions {
         var options = testOptions(segmentSizeBytes: segmentSizeBytes, durability: durability)
@@ -442,7 +442,7 @@ final class GatedFileSystem: FileSystem {
 /// Under `.none` and `.batched` the active segment is written through a memory
 /// mapping (no system call per write); under `.fsync`, and into a segment that is
 /// not pre-allocated, with `pwrite`.
-@Suite(.timeLimit(.minutes(1))) struct MappedWriteTests {
+@Suite(.timeLimit(.minutes(3))) struct MappedWriteTests {
     /// Appends from one task (the caller writes) and from eight at once (the writer
     /// thread writes), across several sealed segments, reading each call back at once.
     private static func appendAndReadBack(_ store: FileEventStore) async throws {
@@ -638,7 +638,7 @@ final class GatedFileSystem: FileSystem {
 
 /// Reads give way to appends: while an append call is in flight, a read yields the
 /// processor every so many records (the writer's own reads never do).
-@Suite(.timeLimit(.minutes(1))) struct ReadCourtesyTests {
+@Suite(.timeLimit(.minutes(3))) struct ReadCourtesyTests {
     @Test func readsYieldOnlyWhileAnAppendIsInFlight() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }

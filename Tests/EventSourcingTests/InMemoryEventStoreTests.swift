@@ -11,7 +11,7 @@ import Testing
         (0..<count).map { EventData(type: type, data: Data("{\"n\":\($0)}".utf8)) }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func closingFailsLaterCallsAndEndsSubscriptionsWithClosed() async throws {
         let store = InMemoryEventStore()
         _ = try await store.append(events(2), to: "a-1")

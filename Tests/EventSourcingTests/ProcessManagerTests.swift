@@ -56,7 +56,7 @@ import Testing
         #expect(shipments.values.map(\.count) == [1, 1, 1])  // ...but the Shipment aggregate refused the repeats.
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func theSagaReactsToLiveEventsUntilCancelled() async throws {
         let store = InMemoryEventStore()
         let checkpoints = InMemoryCheckpointStore()

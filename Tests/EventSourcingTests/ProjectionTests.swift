@@ -62,7 +62,7 @@ struct RecordingProjection: Projection {
         #expect(projection.summaries == before.summaries)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func aLiveProjectionFollowsNewEventsAndResumesAfterCancellation() async throws {
         let store = InMemoryEventStore()
         let checkpoints = InMemoryCheckpointStore()
@@ -92,7 +92,7 @@ struct RecordingProjection: Projection {
         #expect(recorder.values == [1, 2, 3, 4, 5])
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func eventsDeliveredAgainAtOrBelowTheCheckpointAreNotAppliedAgain() async throws {
         let store = FaultyEventStore(fault: .subscriptionsRepeatEachEvent)
         for number in 1...6 { _ = try await store.append([EventData(type: "E\(number)", data: Data())], to: "x-1") }
