@@ -17,12 +17,12 @@ struct MemoryIndex {
     /// Per stream hash: the stream's entries in this segment, ascending by version,
     /// for every stream appended to since the index was made or loaded.
     private var appendedStreams: [UInt64: [IndexStreamEntry]] = [:]
-    /// The entries loaded from a checkpoint: one flat array sorted by (hash, version),
-    /// searched by hash. A checkpoint can hold hundreds of thousands of streams, and
-    /// building an array (or a table entry) for each was most of an open's time. A
-    /// stream's run is copied to `appendedStreams` when it is first appended to, and
-    /// lookups find it there first.
-    private var loadedEntries: [IndexStreamEntry] = []
+    /// The entries loaded from a checkpoint, read in place from its bytes: sorted by
+    /// (hash, version), searched by hash. A checkpoint can hold hundreds of thousands
+    /// of streams, and building an array (or a table entry) for each was most of an
+    /// open's time, then copying them all into one. A stream's run is copied to
+    /// `appendedStreams` when it is first appended to, and lookups find it there first.
+    private var loadedEntries = LoadedStreamEntries()
     private(set) var typeNames: [String] = []
     private(set) var categoryNames: [String] = []
     private var typeIDs: [String: UInt16] = [:]
@@ -126,13 +126,13 @@ struct MemoryIndex {
 
     /// Where `hash`'s entries are in `entries`, sorted by hash (empty if none): two
     /// binary searches.
-    private static func run(of hash: UInt64, in entries: [IndexStreamEntry]) -> Range<Int> {
+    private static func run(of hash: UInt64, in entries: LoadedStreamEntries) -> Range<Int> {
         func firstIndex(where isPast: (UInt64) -> Bool) -> Int {
             var low = 0
             var high = entries.count
             while low < high {
                 let middle = (low + high) / 2
-                if isPast(entries[middle].hash) { high = middle } else { low = middle + 1 }
+                if isPast(entries.hash(at: middle)) { high = middle } else { low = middle + 1 }
             }
             return low
         }
@@ -144,9 +144,9 @@ struct MemoryIndex {
     private func forEachLoadedRun(_ body: (UInt64, Range<Int>) -> Void) {
         var start = 0
         while start < loadedEntries.count {
-            let hash = loadedEntries[start].hash
+            let hash = loadedEntries.hash(at: start)
             var end = start + 1
-            while end < loadedEntries.count && loadedEntries[end].hash == hash { end += 1 }
+            while end < loadedEntries.count && loadedEntries.hash(at: end) == hash { end += 1 }
             if appendedStreams[hash] == nil { body(hash, start..<end) }
             start = end
         }
@@ -210,10 +210,24 @@ struct MemoryIndex {
             typeNames: typeNames, categoryNames: categoryNames)
     }
 
-    /// Rebuilds an index from a whole index file (the active segment's checkpoint).
+    /// Rebuilds an index from a whole index file's bytes.
+    static func decode(_ bytes: UnsafeRawBufferPointer) throws(FormatError) -> (MemoryIndex, IndexHeader) {
+        try decode(Array(bytes))
+    }
+
+    /// Rebuilds an index from a whole index file (the active segment's checkpoint),
+    /// keeping `file` for its stream entries (``LoadedStreamEntries``).
     /// Timestamps of records other than the first of each block are unknown on disk
     /// and are filled with their block's first timestamp (a lower bound).
-    static func decode(_ bytes: UnsafeRawBufferPointer) throws(FormatError) -> (MemoryIndex, IndexHeader) {
+    static func decode(_ file: [UInt8]) throws(FormatError) -> (MemoryIndex, IndexHeader) {
+        try file.withUnsafeBytes { bytes in
+            Result { () throws(FormatError) in try decode(bytes, keeping: file) }
+        }.get()
+    }
+
+    private static func decode(
+        _ bytes: UnsafeRawBufferPointer, keeping file: [UInt8]
+    ) throws(FormatError) -> (MemoryIndex, IndexHeader) {
         let header = try IndexHeader.decode(bytes)
         guard bytes.count == header.fileSize else { throw FormatError(reason: "index file size does not match its header") }
         let directoryBytes = UnsafeRawBufferPointer(rebasing: bytes[IndexLayout.headerSize..<header.streamsStart])
@@ -248,10 +262,9 @@ struct MemoryIndex {
             }
         }
         // Entries are sorted by hash, then version: each stream's entries are one run,
-        // kept in place in one array (see `loadedEntries`).
-        var entries: [IndexStreamEntry] = []
-        entries.reserveCapacity(Int(header.streamEntryCount))
+        // read in place (see `loadedEntries`); here they are only checked.
         var namedRecords = RecordNaming()
+        var previous: IndexStreamEntry?
         for (block, entry) in directory.streamBlocks.enumerated() {
             let start = header.streamsStart + block * IndexLayout.streamBlockEntries * IndexLayout.streamEntrySize
             let end = min(start + IndexLayout.streamBlockEntries * IndexLayout.streamEntrySize, header.recordsStart)
@@ -263,13 +276,14 @@ struct MemoryIndex {
                     throw FormatError(reason: "index entry names a record past the record table")
                 }
                 namedRecords.add(recordIndex: Int(stream.recordIndex), offset: stream.offset)
-                if let previous = entries.last, !(previous < stream) {
+                if let previous, !(previous < stream) {
                     throw FormatError(reason: "index stream entries are not sorted by stream hash and version")
                 }
-                entries.append(stream)
+                previous = stream
             }
         }
-        index.loadedEntries = entries
+        index.loadedEntries = LoadedStreamEntries(
+            file: file, start: header.streamsStart, count: (header.recordsStart - header.streamsStart) / IndexLayout.streamEntrySize)
         guard index.records.count == Int(header.recordCount), index.presentCount == Int(header.streamEntryCount) else {
             throw FormatError(reason: "index record count mismatch")
         }
@@ -280,6 +294,37 @@ struct MemoryIndex {
         if !index.records.isEmpty { index.records[index.records.count - 1].timestampMicroseconds = header.lastTimestamp }
         index.recordsChecksum = header.recordsChecksum
         return (index, header)
+    }
+}
+
+/// A loaded checkpoint's stream entries, decoded on access from the file's bytes
+/// (24 bytes each, from `start`), which the decoder checked.
+struct LoadedStreamEntries: RandomAccessCollection {
+    private let file: [UInt8]
+    private let start: Int
+    let count: Int
+
+    init() { self.init(file: [], start: 0, count: 0) }
+
+    init(file: [UInt8], start: Int, count: Int) {
+        precondition(start + count * IndexLayout.streamEntrySize <= file.count, "the entries lie inside the file")
+        self.file = file
+        self.start = start
+        self.count = count
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(position: Int) -> IndexStreamEntry {
+        precondition(position >= 0 && position < count, "index in range")
+        return file.withUnsafeBytes { IndexEntries.streamEntry($0, at: start + position * IndexLayout.streamEntrySize) }
+    }
+
+    /// Only the entry's stream hash, for the searches.
+    func hash(at position: Int) -> UInt64 {
+        precondition(position >= 0 && position < count, "index in range")
+        return file.withUnsafeBytes { $0.loadLE(UInt64.self, at: start + position * IndexLayout.streamEntrySize) }
     }
 }
 

@@ -302,7 +302,7 @@ enum Recovery {
         let fileSystem = configuration.fileSystem
         guard fileSystem.exists(path) else { return nil }
         let bytes = try fileSystem.readWholeFile(path)
-        let (index, header) = try bytes.withUnsafeBytes { try MemoryIndex.decode($0) }
+        let (index, header) = try MemoryIndex.decode(bytes)
         guard header.isPartial, header.storeID == configuration.storeID, header.firstPosition == segment.firstPosition,
             header.recordsEnd <= size
         else { return nil }
