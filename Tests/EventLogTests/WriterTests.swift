@@ -398,6 +398,31 @@ final class GatedFileSystem: FileSystem {
         try await store.close()
     }
 
+    /// Under `.fsync` the writer thread's batches publish `POSITION` through its
+    /// mapping too: a follower's next read of the file sees each acknowledged call at
+    /// once, and the `pwrite` that wakes watching followers comes once per nudge
+    /// delay (here only at close), not once per batch (a second system call on a
+    /// lone durable appender's path).
+    @Test func durableBatchesPublishPositionThroughTheMappingAndNudgeOnce() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        var options = testOptions(durability: .fsync)
+        options.positionNudgeDelay = .seconds(600)
+        let store = try FileEventStore.open(directory: folder.path, options: options, fileSystem: fileSystem)
+        let writesAtOpen = fileSystem.positionWrites
+        for call in 1...20 as ClosedRange<UInt64> {
+            let result = try await store.append([event()], to: "p-0")
+            #expect(result.lastPosition.rawValue == call)
+            let published = try PosixFileSystem().readWholeFile(folder.path + "/" + PositionFileFormat.fileName)
+            #expect(published.withUnsafeBytes { PositionFileFormat.decode($0) } == call, "call \(call) is published before it returns")
+        }
+        #expect(store.statistics.batches == 20, "each call a batch of the writer thread")
+        #expect(fileSystem.positionWrites == writesAtOpen, "no pwrite of POSITION per batch")
+        try await store.close()
+        #expect(fileSystem.positionWrites == writesAtOpen + 1, "one nudge, at close")
+    }
+
     @Test func closeWaitsForACallerThatHoldsTheWriteTurn() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }

@@ -191,7 +191,7 @@ final class LogWriter: @unchecked Sendable {
         positionFile = try? configuration.fileSystem.open(
             configuration.directory + "/" + PositionFileFormat.fileName, mode: .createOrOpen)
         publishPosition(nextPosition - 1)
-        if configuration.durability != .fsync, let positionFile {
+        if let positionFile {
             positionMapping = try? configuration.fileSystem.mapForWriting(positionFile, lengthBytes: UInt64(PositionFileFormat.size))
         }
     }
@@ -207,10 +207,11 @@ final class LogWriter: @unchecked Sendable {
         try? PositionFileFormat.withEncoded(position) { try configuration.fileSystem.write(positionFile, $0, at: 0) }
     }
 
-    /// Publishes a caller's unsynced write: through the mapping when there is one
+    /// Publishes a batch's last position: through the mapping when there is one
     /// (visible to a follower's next refresh at once; the writer thread's nudge wakes
-    /// watching followers soon after), else with `pwrite`.
-    private func publishPositionForCaller(_ position: UInt64) {
+    /// watching followers soon after, one `pwrite` for every batch meanwhile), else
+    /// with `pwrite`.
+    private func publishPositionThroughMapping(_ position: UInt64) {
         guard let positionMapping else { return publishPosition(position) }
         try? PositionFileFormat.withEncoded(position) { try positionMapping.write($0, at: 0) }
         positionNudgeOwed = true
@@ -265,7 +266,7 @@ final class LogWriter: @unchecked Sendable {
         }
         statistics.withLock { $0.callsWrittenByCaller += 1 }
 
-        let outcome = write(CollectionOfOne(parts), byCaller: true)[0]
+        let outcome = write(CollectionOfOne(parts))[0]
         let owesNudge = positionNudgeOwed
         positionNudgeOwed = false
 
@@ -392,12 +393,17 @@ final class LogWriter: @unchecked Sendable {
         var batch: [PendingAppend] = []
         batch.reserveCapacity(256)
         var lastBatchHadManyCalls = false
+        var owesNudge = false
         while true {
             // Appenders come back within microseconds: polling catches them without a
             // futex wake-up. A lone appender that may write its own calls is better
             // served by a sleeping thread: its next call then writes itself.
             if lastBatchHadManyCalls || !configuration.loneAppenderWrites { spinForWork() }
             queue.lock()
+            if owesNudge, positionNudgeDeadline == nil {
+                positionNudgeDeadline = Clock.monotonicNanoseconds() + configuration.positionNudgeDelayNanoseconds
+            }
+            owesNudge = false
             // Asleep, the thread has no write turn: a caller may take it. Awake, it
             // looks at its own state only once no caller holds the turn.
             while isCallerWriting
@@ -418,11 +424,10 @@ final class LogWriter: @unchecked Sendable {
                 }
             }
             let stopping = pending.isEmpty && isClosing
-            // The nudge is due at its deadline, and is done early with a batch or on
-            // close (at most once per deadline: cheap even when the batch rewrote
-            // `POSITION` itself).
+            // The nudge is due at its deadline (batches meanwhile publish through the
+            // mapping and owe it), or on close.
             var nudgesPosition = false
-            if let deadline = positionNudgeDeadline, stopping || !pending.isEmpty || Clock.monotonicNanoseconds() >= deadline {
+            if let deadline = positionNudgeDeadline, stopping || Clock.monotonicNanoseconds() >= deadline {
                 positionNudgeDeadline = nil
                 nudgesPosition = true
             }
@@ -446,6 +451,8 @@ final class LogWriter: @unchecked Sendable {
                 }
             }
             batch.removeAll(keepingCapacity: true)
+            owesNudge = positionNudgeOwed
+            positionNudgeOwed = false
             if nudgesPosition && failure == nil { publishPosition(nextPosition - 1) }
             // Index files of sealed segments, off the appenders' path.
             writeAwaitingIndexFiles()
@@ -512,11 +519,8 @@ final class LogWriter: @unchecked Sendable {
 
     /// Writes a batch of calls: decides, encodes, writes, syncs under the durability
     /// mode, and publishes. Returns each call's outcome, in order; the caller
-    /// delivers them. `byCaller`: the batch is a caller's own call
-    /// (``appendOnCallingThread(_:)``), which publishes `POSITION` through its mapping.
-    private func write<Calls: RandomAccessCollection<[StreamAppend]>>(
-        _ batch: Calls, byCaller: Bool = false
-    ) -> [Result<[AppendResult], EventStoreError>] where Calls.Index == Int {
+    /// delivers them.
+    private func write<Calls: RandomAccessCollection<[StreamAppend]>>(_ batch: Calls) -> [Result<[AppendResult], EventStoreError>] where Calls.Index == Int {
         batchOutcomes.removeAll(keepingCapacity: true)
         batchAccepted.removeAll(keepingCapacity: true)
         batchFirstPosition = nextPosition
@@ -580,7 +584,7 @@ final class LogWriter: @unchecked Sendable {
         let lastWritten = nextPosition - 1
         publish(lastWritten: lastWritten)
         if lastWritten >= batchFirstPosition {
-            if byCaller { publishPositionForCaller(lastWritten) } else { publishPosition(lastWritten) }
+            publishPositionThroughMapping(lastWritten)
         }
         statistics.withLock {
             $0.batches += 1
