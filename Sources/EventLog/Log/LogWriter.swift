@@ -18,8 +18,9 @@ struct PendingAppend {
 public struct WriterStatistics: Sendable, Hashable {
     /// Append calls acknowledged (idempotent retries included).
     public var appendsAcknowledged: UInt64 = 0
-    /// Append calls written by their caller, on its own thread, because the writer
-    /// thread was idle (see DESIGN.md, "Writer and group commit").
+    /// Append calls that their caller took on its own thread, because the writer
+    /// thread was idle (see DESIGN.md, "Writer and group commit"): written, or
+    /// refused by the writer's checks (a wrong expected version, say) there.
     public var callsWrittenByCaller: UInt64 = 0
     /// Events written.
     public var eventsWritten: UInt64 = 0
