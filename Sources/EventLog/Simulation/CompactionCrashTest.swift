@@ -82,6 +82,7 @@ import Foundation
         var options = StoreOptions(durability: .fsync)
         options.segmentSizeBytes = StoreOptions.minimumSegmentSizeBytes
         options.preallocateSegments = random.chance(4, in: 5)
+        options.positionNudgeDelay = CrashTest.positionNudgeDelay
         let streams = (0..<Int.random(in: 2...8, using: &random)).map { StreamName(unchecked: "s-\($0)") }
         do {
             let store = try FileEventStore.open(directory: directory, options: options, simulatedFileSystem: fileSystem)

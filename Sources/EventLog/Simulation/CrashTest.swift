@@ -190,6 +190,13 @@ import Foundation
         return summary
     }
 
+    /// The `POSITION` nudge's delay in a simulated run: longer than any run, so the
+    /// nudge comes only at close. Its `pwrite` falls due by the clock, and so would
+    /// the count of I/O calls before a crash point: an iteration would not replay
+    /// from its seed. (`POSITION` is advisory and recovery never reads it; the
+    /// nudge's timing is tested on the real disk, `CallerWriteTests`.)
+    static let positionNudgeDelay: Duration = .seconds(24 * 3600)
+
     /// The store's folder on the simulated disk, and the folder it is created in.
     static let directory = "/data/store"
     static let parentDirectory = "/data"
@@ -395,6 +402,7 @@ import Foundation
             options.segmentSizeBytes = StoreOptions.minimumSegmentSizeBytes
             options.preallocateSegments = preallocate
             options.streamCacheCapacity = streamCacheCapacity
+            options.positionNudgeDelay = CrashTest.positionNudgeDelay
             return options
         }
 

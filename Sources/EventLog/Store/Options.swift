@@ -67,8 +67,8 @@ public struct StoreOptions: Sendable {
     /// directories, names), least recently used evicted first.
     public var indexCacheBytes = 64 * 1024 * 1024
 
-    /// How soon the writer thread rewrites `POSITION` after a lone appender published
-    /// it through its mapping (tests lengthen it to make the timing deterministic).
+    /// How soon the writer thread rewrites `POSITION` after a batch published it
+    /// through its mapping (tests lengthen it to make the timing deterministic).
     var positionNudgeDelay: Duration = .milliseconds(1)
 
     /// Default options.
