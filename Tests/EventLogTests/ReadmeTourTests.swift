@@ -71,8 +71,8 @@ extension OrderError: Equatable {}
         let folder = TemporaryDirectory()
         defer { folder.remove() }
 
-        // 3. Open (or create) a store in a folder. Recovery runs here: a torn tail left by a
-        //    crash is truncated and reported in `store.openReport`. Register the event types.
+        // 3. Open a store, or create one in an empty or new folder. Recovery runs here: a torn
+        //    tail left by a crash is truncated and reported in `store.openReport`. Register the event types.
         let store = try FileEventStore.open(directory: folder.path + "/var/lib/shop/events")
         var registry = EventTypeRegistry()
         registry.register(OrderCreated.self)

@@ -292,6 +292,43 @@ func storeWithCalls(
     }
 }
 
+/// A new store is made only in a folder of its own (a writer's open removes
+/// `*.tmp` files, and the store lists and rewrites what it finds).
+@Suite struct StoreFolderTests {
+    @Test func aNewStoreIsNotMadeInAFolderThatHoldsOtherFiles() throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        try write(Array("draft".utf8), to: folder.file("report.tmp"))
+        try write(Array("{}".utf8), to: folder.file("settings.json"))
+        #expect {
+            try FileEventStore.open(directory: folder.path, options: testOptions())
+        } throws: { error in
+            guard case .incompatibleStore(let path, let reason) = error as? EventStoreError else { return false }
+            return path == folder.path && reason.contains("'report.tmp', 'settings.json'") && reason.contains("empty or new folder")
+        }
+        // Nothing was created, and nothing removed.
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(names == ["report.tmp", "settings.json"])
+    }
+
+    /// What a creation cut short leaves (the lock file, the manifest's temporary
+    /// file) does not keep the store from being made; a store's own folder may hold
+    /// other files once the store is there.
+    @Test func leftoversOfACreationCutShortDoNotCountAndAStoreKeepsOpeningWithOtherFiles() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        try write([], to: folder.file("LOCK"))
+        try write([1, 2, 3], to: folder.file("STORE.tmp"))
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        try await store.append([event()], to: "f-1")
+        try await store.close()
+        try write(Array("{}".utf8), to: folder.file("settings.json"))
+        let reopened = try FileEventStore.open(directory: folder.path, options: testOptions())
+        #expect(try reopened.readAll().count == 1)
+        try await reopened.close()
+    }
+}
+
 @Suite struct WriterLockTests {
     @Test func aSecondWriterIsRefusedWhileReadOnlyOpensWork() async throws {
         try await withStore { store, folder in

@@ -73,11 +73,12 @@ public final class FileEventStore: Sendable {
     ///   to the store; ``EventStoreError/corrupted(file:offset:reason:)`` if the
     ///   log is damaged anywhere but its torn tail; ``EventStoreError/incompatibleStore(path:reason:)``
     ///   if the folder is not a store of this format version, or holds no store and
-    ///   none may be created (read-only, or `createIfMissing` off);
+    ///   none may be created (read-only, `createIfMissing` off, or the folder holds
+    ///   other files: a store is created only in an empty or new folder);
     ///   ``EventStoreError/invalidArgument(_:)`` for a segment size out of range;
     ///   ``EventStoreError/io(operation:path:errno:message:)`` when a system call fails.
-    /// - Complexity: O(segments) small reads (headers, footers, index headers and
-    ///   directories) plus the active segment's records after its index checkpoint
+    /// - Complexity: O(segments) small reads (headers, footers, index headers), the
+    ///   active segment's index checkpoint, and its records after the checkpoint
     ///   (none after a clean close; the whole active segment after a crash).
     public static func open(directory: String, options: StoreOptions = StoreOptions()) throws -> FileEventStore {
         try open(directory: directory, options: options, fileSystem: PosixFileSystem())
@@ -116,6 +117,9 @@ public final class FileEventStore: Sendable {
             }
             guard fileSystem.exists(directory) else {
                 throw EventStoreError.incompatibleStore(path: directory, reason: "the folder does not exist")
+            }
+            if !options.readOnly && !fileSystem.exists(manifestPath) {
+                try refuseFolderOfOtherFiles(directory, fileSystem: fileSystem)
             }
             var lockFile: OpenFile?
             if !options.readOnly {
@@ -171,6 +175,23 @@ public final class FileEventStore: Sendable {
             if Clock.monotonicNanoseconds() >= deadline { return false }
             Clock.sleep(nanoseconds: 2_000_000)
         }
+    }
+
+    /// A new store is made only in a folder of its own: a writer's open removes
+    /// `*.tmp` files and a store lists and rewrites what it finds, so a folder that
+    /// already holds other files (a mistyped path, an application's data folder) is
+    /// refused before anything is created in it. What a creation cut short leaves
+    /// (`LOCK`, the manifest's `STORE.tmp`) does not count; segment files without a
+    /// manifest are the manifest's loss, reported as such by `loadOrCreateManifest`.
+    private static func refuseFolderOfOtherFiles(_ directory: String, fileSystem: any FileSystem) throws {
+        let leftovers: Set<String> = ["LOCK", StoreManifest.fileName + ".tmp"]
+        let entries = try fileSystem.listDirectory(directory).filter { !leftovers.contains($0) }.sorted()
+        guard !entries.isEmpty, !entries.contains(where: { SegmentFileName.firstPosition(of: $0) != nil }) else { return }
+        let shown = entries.prefix(3).map { "'\($0)'" }.joined(separator: ", ") + (entries.count > 3 ? ", …" : "")
+        throw EventStoreError.incompatibleStore(
+            path: directory,
+            reason: "the folder holds other files (\(shown)) and no \(StoreManifest.fileName) manifest; "
+                + "a new store is made only in an empty or new folder")
     }
 
     private static func loadOrCreateManifest(

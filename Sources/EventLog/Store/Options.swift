@@ -38,7 +38,9 @@ public struct StoreOptions: Sendable {
     /// Open without taking the writer lock and without repairing anything:
     /// reads only, alongside a writer in another process.
     public var readOnly = false
-    /// Create the folder and an empty store if there is none. Default true.
+    /// Create the folder and an empty store if there is none. Default true. A store
+    /// is created only in an empty or new folder: one that holds other files is
+    /// refused (``EventStoreError/incompatibleStore(path:reason:)``).
     public var createIfMissing = true
     /// Streams whose version the writer keeps in memory; others are looked up in
     /// the indexes. Memory grows with this, not with the number of streams.
