@@ -235,10 +235,17 @@ import Testing
             #expect(try reader.refresh() == 301)
             #expect(try reader.readAll() == writer.readAll())
             #expect(try reader.readStream("f-2") == writer.readStream("f-2"))
-            // A record written but not yet published stays invisible to the reader.
+            // A record written but not yet published stays invisible to the reader:
+            // `POSITION` set back once the writer thread's nudge (its `pwrite` of
+            // `POSITION`, up to 1 ms after the call) is done and cannot undo that.
             let positionFile = folder.file("POSITION")
             let published = try bytes(of: positionFile)
             try await writer.append([event()], to: "f-9")
+            let writerThread = try #require(writer.writer)
+            while !writerThread.isIdle {
+                try Task.checkCancellation()
+                await Task.yield()
+            }
             try write(published, to: positionFile)
             #expect(try reader.refresh() == 301)
             try await reader.close()

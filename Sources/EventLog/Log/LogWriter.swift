@@ -521,7 +521,9 @@ final class LogWriter: @unchecked Sendable {
     /// Writes a batch of calls: decides, encodes, writes, syncs under the durability
     /// mode, and publishes. Returns each call's outcome, in order; the caller
     /// delivers them.
-    private func write<Calls: RandomAccessCollection<[StreamAppend]>>(_ batch: Calls) -> [Result<[AppendResult], EventStoreError>] where Calls.Index == Int {
+    private func write<Calls: RandomAccessCollection<[StreamAppend]>>(
+        _ batch: Calls
+    ) -> [Result<[AppendResult], EventStoreError>] where Calls.Index == Int {
         batchOutcomes.removeAll(keepingCapacity: true)
         batchAccepted.removeAll(keepingCapacity: true)
         batchFirstPosition = nextPosition

@@ -298,7 +298,10 @@ struct MemoryIndex {
 }
 
 /// A loaded checkpoint's stream entries, decoded on access from the file's bytes
-/// (24 bytes each, from `start`), which the decoder checked.
+/// (24 bytes each, from `start`), which the decoder checked. It keeps the whole
+/// file alive (its header, directory and record entries too, about a quarter of
+/// it) for as long as the index holds it: until the segment's index file replaces
+/// it, one checkpoint at a time.
 struct LoadedStreamEntries: RandomAccessCollection {
     private let file: [UInt8]
     private let start: Int

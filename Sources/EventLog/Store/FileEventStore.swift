@@ -118,7 +118,7 @@ public final class FileEventStore: Sendable {
             guard fileSystem.exists(directory) else {
                 throw EventStoreError.incompatibleStore(path: directory, reason: "the folder does not exist")
             }
-            if !options.readOnly && !fileSystem.exists(manifestPath) {
+            if !options.readOnly && options.createIfMissing && !fileSystem.exists(manifestPath) {
                 try refuseFolderOfOtherFiles(directory, fileSystem: fileSystem)
             }
             var lockFile: OpenFile?
