@@ -194,6 +194,25 @@ import Testing
         let names = [5, 10_000, 999, 1].map { SegmentFileName.name(firstPosition: UInt64($0)) }
         #expect(names.sorted().map { SegmentFileName.firstPosition(of: $0)! } == [1, 5, 999, 10_000])
     }
+
+    @Test func segmentFileNamesAreTwentyDigitsAndTheSuffixExactly() {
+        #expect(SegmentFileName.firstPosition(of: "18446744073709551615.seg") == UInt64.max)
+        #expect(SegmentFileName.firstPosition(of: "18446744073709551616.seg") == nil)  // past UInt64.max
+        #expect(SegmentFileName.firstPosition(of: "+0000000000000000001.seg") == nil)
+        #expect(SegmentFileName.firstPosition(of: "0000000000000000000a.seg") == nil)
+        #expect(SegmentFileName.firstPosition(of: "00000000000000000001.idx") == nil)
+        #expect(SegmentFileName.firstPosition(of: "00000000000000000001.seg.tmp") == nil)
+        #expect(SegmentFileName.firstPosition(of: "٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠١.seg") == nil)  // Arabic-Indic digits
+    }
+
+    @Test func aSegmentPathIsCheckedByItsLastComponent() {
+        #expect(SegmentFileName.isPath("/store/00000000000000001001.seg", ofFirstPosition: 1_001))
+        #expect(SegmentFileName.isPath("00000000000000001001.seg", ofFirstPosition: 1_001))
+        #expect(!SegmentFileName.isPath("/store/00000000000000001001.seg", ofFirstPosition: 1))
+        #expect(!SegmentFileName.isPath("/store/x00000000000000001001.seg", ofFirstPosition: 1_001))
+        #expect(!SegmentFileName.isPath("/store/00000000000000001001.seg/", ofFirstPosition: 1_001))
+        #expect(!SegmentFileName.isPath("1001.seg", ofFirstPosition: 1_001))
+    }
 }
 
 @Suite struct RecordOptionalFieldTests {

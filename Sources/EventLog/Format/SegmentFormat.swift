@@ -198,8 +198,29 @@ enum SegmentFileName {
     }
 
     /// The first position a segment file name encodes, or nil for other files.
+    /// Parsed byte by byte: an open parses every file name in the folder, and
+    /// `UInt64(name.dropLast(4))` walked them by `Character`.
     static func firstPosition(of name: String) -> UInt64? {
-        guard name.hasSuffix(suffix), name.utf8.count == 20 + suffix.utf8.count else { return nil }
-        return UInt64(name.dropLast(suffix.count))
+        let utf8 = name.utf8
+        guard utf8.count == 20 + suffix.utf8.count, utf8.suffix(suffix.utf8.count).elementsEqual(suffix.utf8) else { return nil }
+        var position: UInt64 = 0
+        for byte in utf8.prefix(20) {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            let (tens, overflowed) = position.multipliedReportingOverflow(by: 10)
+            let (sum, carried) = tens.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+            guard !overflowed, !carried else { return nil }
+            position = sum
+        }
+        return position
+    }
+
+    /// Whether `path` names the segment file of `firstPosition` (its last component),
+    /// compared as bytes: Foundation's `lastPathComponent` was a tenth of an open
+    /// of a store of 29 segments.
+    static func isPath(_ path: String, ofFirstPosition firstPosition: UInt64) -> Bool {
+        let name = self.name(firstPosition: firstPosition).utf8
+        let path = path.utf8
+        guard path.count >= name.count, path.suffix(name.count).elementsEqual(name) else { return false }
+        return path.count == name.count || path.dropLast(name.count).last == UInt8(ascii: "/")
     }
 }

@@ -285,7 +285,7 @@ enum Recovery {
             throw EventStoreError.corrupted(file: file.path, offset: 16, reason: "segment belongs to store \(header.storeID), not \(configuration.storeID)")
         }
         guard header.firstPosition == expectedFirstPosition,
-            SegmentFileName.name(firstPosition: header.firstPosition) == (file.path as NSString).lastPathComponent
+            SegmentFileName.isPath(file.path, ofFirstPosition: header.firstPosition)
         else {
             throw EventStoreError.corrupted(
                 file: file.path, offset: 40,
