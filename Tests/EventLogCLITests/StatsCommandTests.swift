@@ -25,10 +25,13 @@ import Testing
     }
 
     /// Sum of the sizes of the store's files ending in `suffix`, and their count;
-    /// `sealedOnly` leaves out the last (active) segment's file.
+    /// `sealedOnly` leaves out the last (active) segment's file, if it has one.
     private func files(endingIn suffix: String, in folder: TemporaryDirectory, sealedOnly: Bool = false) throws -> (count: Int, bytes: Int) {
-        var names = try FileManager.default.contentsOfDirectory(atPath: folder.store).filter { $0.hasSuffix(suffix) }.sorted()
-        if sealedOnly { names.removeLast() }
+        let listing = try FileManager.default.contentsOfDirectory(atPath: folder.store)
+        var names = listing.filter { $0.hasSuffix(suffix) }.sorted()
+        if sealedOnly, let active = listing.filter({ $0.hasSuffix(".seg") }).max() {
+            names.removeAll { $0.dropLast(suffix.count) == active.dropLast(".seg".count) }
+        }
         let bytes = try names.reduce(0) { sum, name in
             sum + ((try FileManager.default.attributesOfItem(atPath: folder.store + "/" + name)[.size] as? Int) ?? 0)
         }

@@ -11,7 +11,7 @@ import Testing
 @Suite struct CorruptionMatrixTests {
     static let directory = "/data/store"
 
-    /// A closed store of two segments (the first sealed) on a simulated disk, and
+    /// A closed store of sealed segments and an active one on a simulated disk, and
     /// what reading it returns while it is intact.
     struct Fixture {
         let fileSystem: SimulatedFileSystem
@@ -41,22 +41,28 @@ import Testing
         fileSystem.makeDurableDirectory(directory)
         var options = StoreOptions()
         options.segmentSizeBytes = StoreOptions.minimumSegmentSizeBytes
-        let store = try FileEventStore.open(directory: directory, options: options, simulatedFileSystem: fileSystem)
         var random = SimulationRandom(seed: 42)
-        for n in 0..<40 {
-            let data = Data(random.bytes(Int.random(in: 100...3_000, using: &random)))
-            let event = EventData(type: "Flipped", data: data, metadata: Data("{\"n\":\(n)}".utf8), isJSON: false)
-            try await store.append([event], to: StreamName(unchecked: "rot-\(n % 3)"))
+        // The first session's close seals its last segment (over an eighth full); the
+        // second's few small events stay in the active segment, which keeps a checkpoint.
+        for (numbers, sizes) in [(0..<40, 100...3_000), (40..<52, 100...400)] {
+            let store = try FileEventStore.open(directory: directory, options: options, simulatedFileSystem: fileSystem)
+            for n in numbers {
+                let data = Data(random.bytes(Int.random(in: sizes, using: &random)))
+                let event = EventData(type: "Flipped", data: data, metadata: Data("{\"n\":\(n)}".utf8), isJSON: false)
+                try await store.append([event], to: StreamName(unchecked: "rot-\(n % 3)"))
+            }
+            try await store.close()
         }
-        try await store.close()
-        let segments = (fileSystem.names(in: directory) ?? []).filter { $0.hasSuffix(".seg") }.map { directory + "/" + $0 }
+        let segments = (fileSystem.names(in: directory) ?? []).filter { $0.hasSuffix(".seg") }.sorted().map { directory + "/" + $0 }
         try #require(segments.count >= 2, "the workload seals a segment")
+        let checkpoint = segments.last!.replacingOccurrences(of: ".seg", with: ".idx").dropFirst(directory.count + 1)
+        try #require((fileSystem.names(in: directory) ?? []).contains(String(checkpoint)), "the active segment has a checkpoint")
         let reader = try FileEventStore.open(directory: directory, options: readOnly, simulatedFileSystem: fileSystem)
         let events = try reader.readAll()
         var streams: [StreamName: [RecordedEvent]] = [:]
         for stream in Set(events.map(\.stream)) { streams[stream] = try reader.readStream(stream) }
         #expect(try FileEventStore.verify(directory: directory, simulatedFileSystem: fileSystem).isHealthy)
-        return Fixture(fileSystem: fileSystem, sealed: segments[0], active: segments[1], events: events, streams: streams)
+        return Fixture(fileSystem: fileSystem, sealed: segments[0], active: segments.last!, events: events, streams: streams)
     }
 
     static var readOnly: StoreOptions {
