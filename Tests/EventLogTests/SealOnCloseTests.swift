@@ -58,6 +58,28 @@ import Testing
         #expect(try Self.indexHeader(of: segments[1]).isPartial, "the small active segment has a checkpoint")
     }
 
+    @Test func aSealingCloseNeedsNoSegmentsWorthOfFreeSpace() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let faulty = FaultInjectingFileSystem()
+        let store = try FileEventStore.open(directory: folder.path, options: Self.options, fileSystem: faulty)
+        try await Self.append(Self.overThreshold, to: store)
+        // A disk with room for a header, not for a pre-allocated segment.
+        faulty.arm(.init(operation: .allocate, afterCalls: 1, errno: ENOSPC, persistent: true))
+        try await store.close()
+        #expect(faulty.failuresInjected == 0, "the close allocated nothing")
+        let segments = try segmentFiles(folder.path)
+        try #require(segments.count == 2)
+        #expect(try FileManager.default.attributesOfItem(atPath: segments[1])[.size] as? Int == SegmentHeader.size)
+
+        // The next open's first write pre-allocates it, as for a trimmed segment.
+        let reopened = try FileEventStore.open(directory: folder.path, options: Self.options)
+        try await reopened.append([event("After")], to: "fill-0")
+        #expect(try FileManager.default.attributesOfItem(atPath: segments[1])[.size] as? Int == Self.segmentSizeBytes)
+        #expect(try reopened.readAll().count == Self.overThreshold + 1)
+        try await reopened.close()
+    }
+
     @Test func aCloseOfASegmentUnderAnEighthFullKeepsItActiveWithACheckpoint() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }

@@ -641,12 +641,12 @@ final class LogWriter: @unchecked Sendable {
     }
 
     /// Seals the active segment, publishes the seal and writes its index file.
-    private func sealActiveSegmentNow() {
+    private func sealActiveSegmentNow(atClose: Bool = false) {
         let sealed = active.segment
         touched.removeAll(keepingCapacity: true)
         touched.append(TouchedSegment(segment: sealed))
         do {
-            try roll(nextFirstPosition: nextPosition)
+            try roll(nextFirstPosition: nextPosition, preallocatingNext: !atClose)
             publish(lastWritten: nextPosition - 1)
             writeIndexFile(of: sealed)
         } catch {
@@ -665,7 +665,7 @@ final class LogWriter: @unchecked Sendable {
     private func sealOnCloseIfLarge() {
         let thresholdBytes = UInt64(Double(configuration.segmentSizeBytes) * LogConfiguration.sealOnCloseFraction)
         guard active.recordCount > 0, active.writeEnd >= thresholdBytes else { return }
-        sealActiveSegmentNow()
+        sealActiveSegmentNow(atClose: true)
     }
 
     private func publish(lastWritten: UInt64) {
@@ -793,8 +793,11 @@ final class LogWriter: @unchecked Sendable {
         return mapping
     }
 
-    /// Seals the active segment (footer, truncate, fsync) and starts the next one.
-    private func roll(nextFirstPosition: UInt64) throws {
+    /// Seals the active segment (footer, truncate, fsync) and starts the next one;
+    /// `preallocatingNext` false (a clean close) leaves the next one as a trimmed
+    /// segment: nothing is written to it before the next open, whose first write
+    /// allocates it, and the close needs no segment's worth of free space.
+    private func roll(nextFirstPosition: UInt64, preallocatingNext: Bool = true) throws {
         let fileSystem = configuration.fileSystem
         // Unmapped before the file shrinks to its footer: nothing may touch a mapped
         // page past the end of the file.
@@ -815,9 +818,11 @@ final class LogWriter: @unchecked Sendable {
         statistics.withLock { $0.segmentsSealed += 1 }
 
         let segment = try SegmentCreator.create(
-            configuration: configuration, number: active.segment.number + 1, firstPosition: nextFirstPosition)
+            configuration: configuration, number: active.segment.number + 1, firstPosition: nextFirstPosition,
+            preallocating: preallocatingNext)
         active = ActiveSegment(
-            segment: segment, writeEnd: UInt64(SegmentHeader.size), recordCount: 0, recordsChecksum: 0)
+            segment: segment, writeEnd: UInt64(SegmentHeader.size), recordCount: 0, recordsChecksum: 0,
+            isTrimmed: configuration.preallocate && !preallocatingNext)
         touched.append(TouchedSegment(segment: segment))
     }
 
@@ -1011,13 +1016,17 @@ final class LogWriter: @unchecked Sendable {
 /// Creates and initialises new segment files.
 enum SegmentCreator {
     /// Creates segment `number` starting at `firstPosition`: exclusive create,
-    /// pre-allocation, header, fsync of the file, then of the directory.
-    static func create(configuration: LogConfiguration, number: UInt64, firstPosition: UInt64) throws -> Segment {
+    /// pre-allocation (unless `preallocating` is false: a segment made at a clean
+    /// close, pre-allocated by the first write after the next open), header, fsync of
+    /// the file, then of the directory.
+    static func create(
+        configuration: LogConfiguration, number: UInt64, firstPosition: UInt64, preallocating: Bool = true
+    ) throws -> Segment {
         let fileSystem = configuration.fileSystem
         let path = configuration.directory + "/" + SegmentFileName.name(firstPosition: firstPosition)
         let file = try fileSystem.open(path, mode: .createExclusive)
         let segment = Segment(file: file, number: number, firstPosition: firstPosition, fileSystem: fileSystem)
-        if configuration.preallocate {
+        if configuration.preallocate && preallocating {
             try fileSystem.allocate(file, sizeBytes: configuration.segmentSizeBytes)
         }
         let header = SegmentHeader(storeID: configuration.storeID, segmentNumber: number, firstPosition: firstPosition)
