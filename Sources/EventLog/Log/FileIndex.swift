@@ -209,7 +209,12 @@ final class FileIndex: @unchecked Sendable {
                     file, at: header.streamsStart + first * IndexLayout.streamEntrySize,
                     bytes: count * IndexLayout.streamEntrySize, checksum: blocks[block].checksum, name: "stream")
                 try bytes.withUnsafeBytes { raw in
-                    for entry in IndexEntries.streamEntries(raw) where entry.hash == hash {
+                    // Only the entries of `hash` are decoded: the block's other 255 are
+                    // passed over by their hash field (decoding all 256 into an array
+                    // was most of a lookup's 28,700 instructions).
+                    for base in stride(from: 0, through: raw.count - IndexLayout.streamEntrySize, by: IndexLayout.streamEntrySize)
+                    where raw.loadLE(UInt64.self, at: base) == hash {
+                        let entry = IndexEntries.streamEntry(raw, at: base)
                         guard entry.recordIndex < header.recordCount, UInt64(entry.offset) >= UInt64(SegmentHeader.size),
                             UInt64(entry.offset) < header.recordsEnd
                         else {
