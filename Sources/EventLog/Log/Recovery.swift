@@ -69,6 +69,10 @@ enum IndexFileName {
 }
 
 enum Recovery {
+    /// Descriptors an open store needs beside its segment and index files: the
+    /// lock, `POSITION`, `STREAMS`, a watch, the application's own.
+    static let descriptorHeadroom = 64
+
     /// Opens every segment in `configuration.directory` in order. A writer
     /// (`readOnly == false`) also truncates a torn tail, removes a segment whose
     /// creation did not finish, rewrites missing index files and makes sure an
@@ -84,6 +88,10 @@ enum Recovery {
             for name in listing where name.hasSuffix(".tmp") { try fileSystem.remove(directory + "/" + name) }
         }
         let names = listing.filter { SegmentFileName.firstPosition(of: $0) != nil }.sorted()
+        // Every segment file stays open, and the index file of each segment a read
+        // has used (until the index cache evicts it).
+        let descriptorsNeeded = 2 * names.count + descriptorHeadroom
+        let openFileLimit = fileSystem.ensureOpenFileLimit(atLeast: descriptorsNeeded)
         var state = LogState()
         var report = OpenReport()
         var nextPosition: UInt64 = 1
@@ -93,7 +101,16 @@ enum Recovery {
         for (index, name) in names.enumerated() {
             let path = directory + "/" + name
             let isLast = index == names.count - 1
-            let file = try fileSystem.open(path, mode: isLast && !readOnly ? .readWrite : .readOnly)
+            let file: OpenFile
+            do {
+                file = try fileSystem.open(path, mode: isLast && !readOnly ? .readWrite : .readOnly)
+            } catch let error as SystemError where error.errno == EMFILE {
+                throw SystemError(
+                    operation: error.operation, path: error.path, errno: error.errno,
+                    message: "\(error.message): the store keeps its \(names.count) segment files open, and the index "
+                        + "files in use; raise the limit on open files (ulimit -n, now \(openFileLimit.map(String.init) ?? "unknown")) "
+                        + "to at least \(descriptorsNeeded), or use a larger segment size")
+            }
             let header: SegmentHeader
             do {
                 header = try readHeader(file, configuration: configuration, expectedFirstPosition: nextPosition)

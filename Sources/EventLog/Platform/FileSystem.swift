@@ -75,6 +75,11 @@ protocol FileSystem: Sendable {
     /// has no mappings. The file must be at least that long and must not shrink
     /// while mapped: a write past its end would kill the process (`SIGBUS`).
     func mapForWriting(_ file: OpenFile, lengthBytes: UInt64) throws -> (any WritableMapping)?
+    /// Makes room for at least `count` open descriptors in this process where it
+    /// can: a store keeps every segment file open, so a store of more segments than
+    /// the soft limit (often 1,024) could not be opened. Best effort; returns the
+    /// soft limit after, nil where there is none (the simulated disk).
+    @discardableResult func ensureOpenFileLimit(atLeast count: Int) -> Int?
 }
 
 extension FileSystem {
@@ -83,6 +88,9 @@ extension FileSystem {
 
     /// No mappings: the default for file systems without them (writes use `write`).
     func mapForWriting(_ file: OpenFile, lengthBytes: UInt64) throws -> (any WritableMapping)? { nil }
+
+    /// No descriptor limit: the default for file systems without one.
+    @discardableResult func ensureOpenFileLimit(atLeast count: Int) -> Int? { nil }
 
     /// Writes `bytes` to a new file at `path` atomically: temporary file, fsync,
     /// rename over `path`, fsync of the directory. Readers see the old or the new

@@ -51,6 +51,26 @@ struct PosixFileSystem: FileSystem {
     }
 
     /// The corresponding C function is `sync_file_range` with `SYNC_FILE_RANGE_WRITE`.
+    /// `RLIM_INFINITY` (all ones on Linux; the C macro does not import).
+    private static let unlimited = rlim_t.max
+
+    /// Raises the soft limit to the hard one (the most a process may take without
+    /// privileges, as Go's runtime does for every program) when it is below `count`:
+    /// the store keeps growing, so taking only `count` would run out again.
+    @discardableResult func ensureOpenFileLimit(atLeast count: Int) -> Int? {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0 else { return nil }
+        if limit.rlim_cur < rlim_t(count) && limit.rlim_cur < limit.rlim_max {
+            var raised = limit
+            // An unlimited hard limit is not a settable soft one: the kernel caps
+            // descriptors at `nr_open`, 1,048,576 by default.
+            raised.rlim_cur = limit.rlim_max == Self.unlimited ? max(limit.rlim_cur, 1 << 20) : limit.rlim_max
+            if setrlimit(resource, &raised) == 0 { limit = raised }
+        }
+        return limit.rlim_cur == Self.unlimited ? Int.max : Int(limit.rlim_cur)
+    }
+
     func startWriteback(_ file: OpenFile, offset: UInt64, lengthBytes: UInt64) {
         guard let syncFileRange = Self.syncFileRange else { return }
         _ = syncFileRange(file.fd, Int64(offset), Int64(lengthBytes), Self.syncFileRangeWrite)

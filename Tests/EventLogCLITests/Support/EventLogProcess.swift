@@ -43,7 +43,12 @@ enum EventLogProcess {
     /// Standard input, output and error are files in `folder` rather than pipes:
     /// nothing can fill up and block, and a child that exits without reading its
     /// input cannot raise SIGPIPE in the test process.
-    static func run(_ arguments: [String], input: Data = Data(), in folder: TemporaryDirectory) async throws -> CommandResult {
+    ///
+    /// `openFileLimit`: arguments for the shell's `ulimit` (e.g. `-S -n 128`), set
+    /// for the child only, through `/bin/sh`.
+    static func run(
+        _ arguments: [String], input: Data = Data(), openFileLimit: String? = nil, in folder: TemporaryDirectory
+    ) async throws -> CommandResult {
         let executable = try #require(EventLogProcess.executable, "the eventlog binary was not found beside the test bundle")
         let name = UUID().uuidString
         let inputPath = folder.file("\(name).stdin")
@@ -65,8 +70,13 @@ enum EventLogProcess {
         }
 
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let openFileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "ulimit \(openFileLimit) && exec \"$0\" \"$@\"", executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         process.standardInput = inputHandle
         process.standardOutput = outputHandle
         process.standardError = errorHandle
