@@ -125,6 +125,40 @@ final class GatedFileSystem: FileSystem {
         try await reopened.close()
     }
 
+    /// A batch written while calls queue behind it has its appenders resumed by the
+    /// acknowledging thread, so the writer thread goes on with the queued calls at
+    /// once; a batch with nothing (or too little) behind it is resumed by the writer.
+    @Test func aBatchWithCallsQueuedBehindItIsAcknowledgedByItsOwnThread() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions(), fileSystem: fileSystem)
+        let writer = try #require(store.writer)
+        let queuedCalls = 8
+
+        fileSystem.armHold()
+        async let first = store.append([event()], to: "ack-0")
+        try await fileSystem.waitUntilHeld()
+        let results = try await withThrowingTaskGroup(of: AppendResult.self) { group in
+            for index in 1...queuedCalls {
+                group.addTask { try await store.append([event()], to: StreamName("ack-\(index)")) }
+            }
+            while writer.pendingCount < queuedCalls { await Task.yield() }
+            fileSystem.open()
+            return try await group.reduce(into: [AppendResult]()) { $0.append($1) }
+        }
+        #expect(try await first.firstPosition == 1)
+        #expect(Set(results.map(\.firstPosition.rawValue)) == Set(2...UInt64(queuedCalls + 1)))
+        let statistics = store.statistics
+        #expect(statistics.batches == 2)
+        #expect(statistics.batchesHandedToAcknowledger == 1, "the first batch, 8 calls queued behind it; not the second, none behind")
+
+        // One appender at a time: nothing ever queues behind its call.
+        for index in 0..<20 { try await store.append([event("E", index)], to: "lone") }
+        #expect(store.statistics.batchesHandedToAcknowledger == 1)
+        try await store.close()
+    }
+
     /// The writer recognises a retry of a call accepted earlier in the same batch
     /// (nothing of it is in the index yet), for exact and `.any` expected versions,
     /// and a call repeating only some of its ids as a conflict.
@@ -648,6 +682,7 @@ final class GatedFileSystem: FileSystem {
         let store = try FileEventStore.open(directory: folder.path, options: testOptions())
         try await store.append([event()], to: "named")
         #expect(try Self.threadNames().contains("eventlog-writer"))
+        #expect(try Self.threadNames().contains("eventlog-acks"))
         try await store.close()
     }
 
@@ -689,5 +724,62 @@ final class GatedFileSystem: FileSystem {
         #expect(try store.readStream("courtesy").count == 200)
         #expect(yields() == 4, "the append returned: no more yields")
         try await store.close()
+    }
+}
+
+@Suite(.timeLimit(.minutes(1))) struct AppendAcknowledgerTests {
+    /// Appenders' continuations, as they suspend.
+    private final class Waiting: Sendable {
+        let continuations = Mutex<[(Int, UnsafeContinuation<[AppendResult], any Error>)]>([])
+    }
+
+    /// Every outcome reaches its own appender, handed over or resumed in place, and
+    /// `stop()` returns only once the thread has resumed all it was given (an
+    /// appender left waiting would hang the test until its time limit).
+    @Test(arguments: [true, false]) func everyAppenderHearsItsOwnOutcome(handingOver: Bool) async throws {
+        let acknowledger = AppendAcknowledger()
+        acknowledger.start()
+        let appenders = 100
+        let waiting = Waiting()
+        let outcomes = await withTaskGroup(of: (Int, UInt64?).self) { group in
+            for index in 0..<appenders {
+                group.addTask {
+                    do {
+                        let results = try await withUnsafeThrowingContinuation { continuation in
+                            waiting.continuations.withLock { $0.append((index, continuation)) }
+                        }
+                        return (index, results[0].firstPosition.rawValue)
+                    } catch {
+                        return (index, nil)
+                    }
+                }
+            }
+            while waiting.continuations.withLock({ $0.count }) < appenders { await Task.yield() }
+            var acknowledgements = waiting.continuations.withLock { suspended in
+                suspended.map { index, continuation -> AppendAcknowledger.Acknowledgement in
+                    let position = GlobalPosition(UInt64(index + 1))
+                    let result = AppendResult(nextExpectedVersion: 1, firstPosition: position, lastPosition: position)
+                    return (continuation, index.isMultiple(of: 3) ? .failure(.closed) : .success([result]))
+                }
+            }
+            // In two deliveries, so that the second may find the first still being resumed.
+            var rest = Array(acknowledgements[50...])
+            acknowledgements.removeLast(50)
+            acknowledger.deliver(&acknowledgements, handingOver: handingOver)
+            acknowledger.deliver(&rest, handingOver: handingOver)
+            #expect(acknowledgements.isEmpty && rest.isEmpty, "the arrays come back empty")
+            return await group.reduce(into: [Int: UInt64?]()) { $0[$1.0] = $1.1 }
+        }
+        acknowledger.stop()
+        #expect(outcomes.count == appenders)
+        for (index, position) in outcomes {
+            #expect(position == (index.isMultiple(of: 3) ? nil : UInt64(index + 1)), "appender \(index)")
+        }
+    }
+
+    @Test func stopReturnsAtOnceWhenNothingWasDelivered() {
+        let acknowledger = AppendAcknowledger()
+        acknowledger.start()
+        acknowledger.stop()
     }
 }

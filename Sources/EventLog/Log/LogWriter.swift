@@ -30,6 +30,10 @@ public struct WriterStatistics: Sendable, Hashable {
     public var syncs: UInt64 = 0
     /// Segments sealed.
     public var segmentsSealed: UInt64 = 0
+    /// Batches whose appenders were resumed by the store's acknowledging thread
+    /// (`eventlog-acks`) while the writer thread went on with the calls queued
+    /// behind them, rather than by the writer thread itself.
+    public var batchesHandedToAcknowledger: UInt64 = 0
     /// Writes of records through the active segment's memory mapping rather than
     /// `pwrite` (under `.none` and `.batched`, see DESIGN.md, "Writer and group commit").
     public var writesThroughMapping: UInt64 = 0
@@ -134,6 +138,10 @@ final class LogWriter: @unchecked Sendable {
     /// wake-up per batch.
     private static let spinNanoseconds: UInt64 = 50_000
 
+    /// How many queued calls make the writer hand a written batch's resumptions to
+    /// ``AppendAcknowledger``'s thread and go on with them at once.
+    private static let queuedCallsToHandOver = 4
+
     // Writer-only: whoever holds the write turn.
     @exclusivity(unchecked) private var active: ActiveSegment
     @exclusivity(unchecked) private var nextPosition: UInt64
@@ -172,6 +180,8 @@ final class LogWriter: @unchecked Sendable {
     @exclusivity(unchecked) private var activeMapping: (segment: Segment, mapping: (any WritableMapping)?)?
 
     private let statistics = Mutex(WriterStatistics())
+    /// Resumes the writer thread's batches' appenders, while it goes on.
+    private let acknowledger = AppendAcknowledger()
 
     /// One segment's share of a batch.
     private struct TouchedSegment {
@@ -227,6 +237,7 @@ final class LogWriter: @unchecked Sendable {
 
     /// Starts the writer thread.
     func start() {
+        acknowledger.start()
         NamedThread.start(named: "eventlog-writer") { [self] in self.run() }
     }
 
@@ -400,6 +411,7 @@ final class LogWriter: @unchecked Sendable {
     private func run() {
         var batch: [PendingAppend] = []
         batch.reserveCapacity(256)
+        var acknowledgements: [AppendAcknowledger.Acknowledgement] = []
         var lastBatchHadManyCalls = false
         var owesNudge = false
         while true {
@@ -451,12 +463,13 @@ final class LogWriter: @unchecked Sendable {
                 for append in batch { append.continuation.resume(throwing: failure) }
             } else if !batch.isEmpty {
                 let outcomes = write(batch.lazy.map(\.parts))
-                for (append, outcome) in zip(batch, outcomes) {
-                    switch outcome {
-                    case .success(let results): append.continuation.resume(returning: results)
-                    case .failure(let error): append.continuation.resume(throwing: error)
-                    }
-                }
+                for (append, outcome) in zip(batch, outcomes) { acknowledgements.append((append.continuation, outcome)) }
+                // Handed over when enough calls wait to make the next batch worth
+                // starting at once; with fewer, resuming here is the short wait in
+                // which the batch's appenders come back to share the next sync.
+                let handsOver = queue.withLock { pending.count } >= Self.queuedCallsToHandOver
+                if handsOver { statistics.withLock { $0.batchesHandedToAcknowledger += 1 } }
+                acknowledger.deliver(&acknowledgements, handingOver: handsOver)
             }
             batch.removeAll(keepingCapacity: true)
             owesNudge = positionNudgeOwed
@@ -476,6 +489,7 @@ final class LogWriter: @unchecked Sendable {
                 break
             }
         }
+        acknowledger.stop()
         queue.lock()
         hasExited = true
         let waiters = exitContinuations
