@@ -99,6 +99,36 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(try file.timeSearchStart(atOrAfter: 2_600) <= 1_600)
     }
 
+    /// Over its budget, the cache drops the directory used least recently: a lookup
+    /// counts as a use, so the directory read again stays and the other one goes.
+    @Test func theIndexCacheEvictsTheLeastRecentlyUsedDirectory() throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let bytes = sampleIndex(records: 3_000, streams: 50).encoded(storeID: UUID(), isPartial: false)
+        func indexFile(_ name: String, cache: IndexCache) throws -> FileIndex {
+            let path = folder.file(name)
+            try write(bytes, to: path)
+            return FileIndex(
+                path: path, header: try FileIndex.readHeader(path: path, fileSystem: PosixFileSystem()),
+                fileSystem: PosixFileSystem(), cache: cache)
+        }
+        let probe = try indexFile("probe.idx", cache: IndexCache(budgetBytes: 1 << 30))
+        _ = try probe.streamEntries(hash: StreamHash.of("s-1"))
+        let directoryBytes = probe.loadedBytes
+        #expect(directoryBytes > 0)
+
+        // Room for two directories, not three.
+        let cache = IndexCache(budgetBytes: 2 * directoryBytes + directoryBytes / 2)
+        let (first, second, third) = (try indexFile("a.idx", cache: cache), try indexFile("b.idx", cache: cache), try indexFile("c.idx", cache: cache))
+        for (stream, index) in [first, second, first].enumerated() { _ = try index.streamEntries(hash: StreamHash.of("s-\(stream)")) }
+        #expect(cache.totalBytes == 2 * directoryBytes)
+        _ = try third.streamEntries(hash: StreamHash.of("s-3"))
+        #expect(first.loadedBytes == directoryBytes, "read again after the second: kept")
+        #expect(second.loadedBytes == 0, "the least recently used: evicted")
+        #expect(third.loadedBytes == directoryBytes)
+        #expect(cache.totalBytes == 2 * directoryBytes)
+    }
+
     /// A checkpoint's streams are kept flat until a stream is appended to again: the
     /// loaded index, appended to, must answer and encode exactly as one built from
     /// every record in order.
