@@ -460,7 +460,9 @@ final class LogWriter: @unchecked Sendable {
             queue.unlock()
 
             if let failure {
-                for append in batch { append.continuation.resume(throwing: failure) }
+                // Through the acknowledger too, behind any outcomes it still holds.
+                for append in batch { acknowledgements.append((append.continuation, .failure(failure))) }
+                acknowledger.deliver(&acknowledgements, handingOver: false)
             } else if !batch.isEmpty {
                 let outcomes = write(batch.lazy.map(\.parts))
                 for (append, outcome) in zip(batch, outcomes) { acknowledgements.append((append.continuation, outcome)) }
