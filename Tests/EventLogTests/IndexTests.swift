@@ -340,7 +340,7 @@ struct SeededGenerator: RandomNumberGenerator {
         try await store.close()
     }
 
-    @Test(arguments: ["missing", "truncated", "flipped header", "flipped directory", "flipped entries"])
+    @Test(arguments: ["missing", "truncated", "flipped header", "another segment's", "flipped directory", "flipped entries"])
     func aDamagedIndexFileIsRebuiltAndAnswersTheSame(damage: String) async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }
@@ -351,25 +351,32 @@ struct SeededGenerator: RandomNumberGenerator {
         let expectedAll = try store.readAll()
         try await store.close()
 
-        let index = try #require(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".idx") }.sorted().first)
-        let path = folder.file(index)
-        var bytes = try bytes(of: path)
+        let indexes = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".idx") }.sorted()
+        #expect(indexes.count >= 2)
+        let path = folder.file(indexes[0])
+        let pristine = try bytes(of: path)
+        var bytes = pristine
         switch damage {
         case "missing": try FileManager.default.removeItem(atPath: path)
+        // A sound index file, of the next segment: its header's checksum holds.
+        case "another segment's": try write(try EventLogTests.bytes(of: folder.file(indexes[1])), to: path)
         case "truncated": try write(Array(bytes.prefix(bytes.count / 2)), to: path)
         case "flipped header": bytes[40] ^= 1; try write(bytes, to: path)
         case "flipped directory": bytes[IndexLayout.headerSize + 3] ^= 1; try write(bytes, to: path)
         default: bytes[bytes.count - 5] ^= 1; try write(bytes, to: path)
         }
         store = try FileEventStore.open(directory: folder.path, options: options)
-        // Damage to what open reads (the file and its header) is rebuilt at open; a
-        // damaged directory or entry block (read on demand) is rebuilt when a read
-        // meets it. Either way the answers are the same.
-        #expect(store.openReport.rebuiltIndexes == (["flipped directory", "flipped entries"].contains(damage) ? [] : [path]))
+        // A missing index file is rebuilt at open; the others are read only on
+        // demand (header, directory, entry blocks), so damage to them is rebuilt
+        // when a read meets it. Either way the answers are the same.
+        #expect(store.openReport.rebuiltIndexes == (damage == "missing" ? [path] : []))
         #expect(try store.readStream("d-3") == expectedStream)
         #expect(try store.readAll() == expectedAll)
         #expect(try store.readAll(from: .end, direction: .backward) == expectedAll.reversed())
         try await store.close()
+        // The writer wrote the rebuilt index back at close (at open, for a missing
+        // one): the same bytes as the index file that was damaged.
+        #expect(try EventLogTests.bytes(of: path) == pristine)
     }
 
     /// An open reads no sealed segment's index directory (its Bloom filter alone is
@@ -391,6 +398,32 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(try store.readStream("lazy-3") == expected)
         #expect(store.cache.totalBytes > 0, "the read loaded the directories it needed")
         try await store.close()
+    }
+
+    /// Nor does it open their index files (a header read is four system calls):
+    /// at most the last sealed segment's, for the timestamp a writer goes on from.
+    @Test func anOpenReadsNoSealedSegmentsIndexFile() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let options = testOptions(segmentSizeBytes: 64 * 1024)
+        var store = try FileEventStore.open(directory: folder.path, options: options)
+        for n in 0..<600 { try await store.append([event("E", n, bytes: 400)], to: StreamName("lazy-\(n % 7)")) }
+        let expected = try store.readAll()
+        try await store.close()
+        #expect(try segmentFiles(folder.path).count > 3)
+
+        for readOnly in [false, true] {
+            let fileSystem = FaultInjectingFileSystem()
+            var reopenOptions = options
+            reopenOptions.readOnly = readOnly
+            store = try FileEventStore.open(directory: folder.path, options: reopenOptions, fileSystem: fileSystem)
+            let indexesOpened = fileSystem.openedPaths.filter { $0.hasSuffix(".idx") }
+            #expect(indexesOpened.count <= (readOnly ? 0 : 1), "\(indexesOpened)")
+            #expect(store.openReport.rebuiltIndexes.isEmpty)
+            #expect(try store.readAll() == expected)
+            #expect(try store.readStream("lazy-3") == expected.filter { $0.stream == "lazy-3" })
+            try await store.close()
+        }
     }
 
     @Test func aCrashBetweenSealAndIndexWriteRebuildsTheIndex() async throws {

@@ -195,6 +195,19 @@ import Testing
         #expect(names.sorted().map { SegmentFileName.firstPosition(of: $0)! } == [1, 5, 999, 10_000])
     }
 
+    @Test func fileNamesAreWrittenAsTwentyDigitsAndParsedBackFromPaths() {
+        #expect(SegmentFileName.name(firstPosition: 0) == "00000000000000000000.seg")
+        #expect(SegmentFileName.name(firstPosition: 1_234_567_890) == "00000000001234567890.seg")
+        #expect(SegmentFileName.name(firstPosition: UInt64.max) == "18446744073709551615.seg")
+        #expect(IndexFileName.name(firstPosition: 362_001) == "00000000000000362001.idx")
+        #expect(IndexFileName.path(directory: "/s", firstPosition: 1) == "/s/00000000000000000001.idx")
+        #expect(SegmentFileName.isPath("/s/00000000000000362001.seg", ofFirstPosition: 362_001))
+        #expect(SegmentFileName.isPath("00000000000000362001.seg", ofFirstPosition: 362_001))
+        #expect(!SegmentFileName.isPath("/s/00000000000000362001.seg", ofFirstPosition: 362_002))
+        #expect(!SegmentFileName.isPath("/s/00000000000000362001.idx", ofFirstPosition: 362_001))
+        #expect(!SegmentFileName.isPath("/s/x00000000000000362001.seg", ofFirstPosition: 362_001))
+    }
+
     @Test func segmentFileNamesAreTwentyDigitsAndTheSuffixExactly() {
         #expect(SegmentFileName.firstPosition(of: "18446744073709551615.seg") == UInt64.max)
         #expect(SegmentFileName.firstPosition(of: "18446744073709551616.seg") == nil)  // past UInt64.max

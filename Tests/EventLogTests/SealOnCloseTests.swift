@@ -4,6 +4,7 @@
 // small segments from processes that append a little between opens.
 import EventSourcing
 import Foundation
+import Synchronization
 import Testing
 
 @testable import EventLog
@@ -29,6 +30,29 @@ import Testing
     /// Events that fill the active segment past the threshold, and fewer that do not.
     static let overThreshold = thresholdBytes / eventBytes + 10
     static let underThreshold = thresholdBytes / eventBytes / 2
+
+    /// After a sealing close the active segment is empty, so a writer's timestamps
+    /// go on from the sealed segment's last one (its index header, which the open
+    /// reads for the writer alone): not from the clock, which went back meanwhile.
+    @Test func timestampsDoNotGoBackAfterASealingCloseWhenTheClockDid() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let clock = Atomic<Int64>(2_000_000_000_000_000)
+        let store = try FileEventStore.open(
+            directory: folder.path, options: Self.options, fileSystem: PosixFileSystem(), wallClock: { clock.load(ordering: .relaxed) })
+        try await Self.append(Self.overThreshold, to: store)
+        try await store.close()
+        #expect(try segmentFiles(folder.path).count == 2, "sealed at close")
+
+        clock.store(1_000_000_000_000_000, ordering: .relaxed)
+        let reopened = try FileEventStore.open(
+            directory: folder.path, options: Self.options, fileSystem: PosixFileSystem(), wallClock: { clock.load(ordering: .relaxed) })
+        try await reopened.append([event("After")], to: "fill-0")
+        let timestamps = try reopened.readAll().map(\.timestampMicroseconds)
+        #expect(timestamps.last == 2_000_000_000_000_000)
+        #expect(zip(timestamps, timestamps.dropFirst()).allSatisfy { $0 <= $1 }, "timestamps never decrease with position")
+        try await reopened.close()
+    }
 
     @Test func aCloseSealsASegmentOverAnEighthFullAndTheNextOpenLoadsNoCheckpoint() async throws {
         let folder = TemporaryDirectory()

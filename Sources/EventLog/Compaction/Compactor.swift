@@ -228,7 +228,8 @@ struct Compactor {
             file: try fileSystem.open(path, mode: .readOnly), number: old.number, firstPosition: old.firstPosition,
             isCompacted: true, fileSystem: fileSystem)
         // Until this index file is written, the old one disagrees with the new
-        // footer; an open in between rebuilds the index from the segment.
+        // footer; after a crash in between, the first read of the segment rebuilds
+        // its index from it, and that session's writer writes it at close.
         let sealedIndex = try IndexWriter.write(index, of: segment, isPartial: false, configuration: configuration, cache: cache)
         shared.state.withLock { state in
             guard let position = state.sealed.firstIndex(where: { $0.segment === old }) else { return }

@@ -1,8 +1,9 @@
-// A sealed segment's index, read from its index file on demand: the header is
-// checked at open; the directory (Bloom filter, block directories, names) is
-// loaded on first use, not at open (which then does not grow with the segments),
-// and may be evicted under the memory budget; entry blocks are read one at a time
-// and checked against the directory's checksums.
+// A sealed segment's index, read from its index file on demand: nothing of it is
+// read at open (which then does not grow with the segments); its header is
+// checked against what the segment's footer says, and its directory (Bloom
+// filter, block directories, names) loaded, on first use, and the directory may
+// be evicted under the memory budget; entry blocks are read one at a time and
+// checked against the directory's checksums.
 import EventSourcing
 import Foundation
 import Synchronization
@@ -72,34 +73,95 @@ final class SealedIndex: Sendable {
         try ask({ $0.tally() }, { try $0.tally() })
     }
 
-    /// The last record's timestamp, when known without reading (else nil).
-    var lastTimestamp: Int64? {
-        switch source.withLock({ $0 }) {
-        case .memory(let index): index.records.last?.timestampMicroseconds
-        case .file(let file): file.header.lastTimestamp
+    /// The last record's timestamp, from the index file's header (read if it was
+    /// not yet) or the in-memory index (nil when it holds no records).
+    func lastTimestamp() throws -> Int64? {
+        try ask({ $0.records.last?.timestampMicroseconds }, { try $0.lastTimestamp() })
+    }
+}
+
+/// What a sealed segment's footer says of its index file, checked against the
+/// file's header when the index is first read (an open reads no index file). Both
+/// come from the same seal, so any difference means the index file is damaged or
+/// belongs to another segment: it is then rebuilt from the segment.
+struct IndexExpectation: Equatable {
+    let storeID: UUID
+    let firstPosition: UInt64
+    let isCompacted: Bool
+    /// Positions covered, removed ones included: the record table's length.
+    let recordCount: UInt64
+    /// Records present: one stream entry each.
+    let streamEntryCount: UInt64
+    let recordsEnd: UInt64
+    let recordsChecksum: UInt32
+
+    init(storeID: UUID, firstPosition: UInt64, isCompacted: Bool, footer: SegmentFooter) {
+        self.storeID = storeID
+        self.firstPosition = firstPosition
+        self.isCompacted = isCompacted
+        recordCount = footer.lastPosition + 1 - firstPosition
+        streamEntryCount = footer.recordCount
+        recordsEnd = footer.recordsEndOffset
+        recordsChecksum = footer.recordsChecksum
+    }
+
+    /// What an index file just written (or otherwise already checked) says of itself.
+    init(header: IndexHeader) {
+        storeID = header.storeID
+        firstPosition = header.firstPosition
+        isCompacted = header.isCompacted
+        recordCount = header.recordCount
+        streamEntryCount = UInt64(header.streamEntryCount)
+        recordsEnd = header.recordsEnd
+        recordsChecksum = header.recordsChecksum
+    }
+
+    func check(_ header: IndexHeader) throws(FormatError) {
+        guard !header.isPartial else { throw FormatError(reason: "a sealed segment's index file is a partial checkpoint") }
+        guard header.storeID == storeID, header.firstPosition == firstPosition, header.isCompacted == isCompacted else {
+            throw FormatError(reason: "index file belongs to another segment")
+        }
+        guard header.recordCount == recordCount, UInt64(header.streamEntryCount) == streamEntryCount,
+            header.recordsEnd == recordsEnd, header.recordsChecksum == recordsChecksum
+        else {
+            throw FormatError(reason: "index file does not match its segment's footer")
         }
     }
 }
 
 /// An index file, opened lazily.
 final class FileIndex: @unchecked Sendable {
-    // @unchecked: mutable state (`loaded`) lives in a Mutex; the rest is immutable.
+    // @unchecked: mutable state (`loaded`, `checkedHeader`) lives in Mutexes; the rest is immutable.
     let path: String
-    let header: IndexHeader
+    /// What the header must say; its counts bound every entry read.
+    let expected: IndexExpectation
     private let fileSystem: any FileSystem
     private let cache: IndexCache
     private let loaded = Mutex<LoadedIndexFile?>(nil)
+    /// The header, once read and checked (kept when the directory is evicted).
+    private let checkedHeader: Mutex<IndexHeader?>
     /// When a read last used the loaded directory, on ``IndexCache``'s clock: an
     /// atomic of the index's own, so that a lookup stamps it without taking the
     /// cache's lock (a dictionary update under it cost about 1,000 instructions per
     /// sealed read, and every reader thread contended for it).
     let lastUse = Atomic<UInt64>(0)
 
-    init(path: String, header: IndexHeader, fileSystem: any FileSystem, cache: IndexCache) {
+    /// An index file not read yet: its header is checked against `expected` on first use.
+    init(path: String, expected: IndexExpectation, fileSystem: any FileSystem, cache: IndexCache) {
         self.path = path
-        self.header = header
+        self.expected = expected
         self.fileSystem = fileSystem
         self.cache = cache
+        checkedHeader = Mutex(nil)
+    }
+
+    /// An index file whose header has been read and checked already (one just written).
+    init(path: String, header: IndexHeader, fileSystem: any FileSystem, cache: IndexCache) {
+        self.path = path
+        expected = IndexExpectation(header: header)
+        self.fileSystem = fileSystem
+        self.cache = cache
+        checkedHeader = Mutex(header)
     }
 
     deinit { cache.forget(self) }
@@ -110,6 +172,10 @@ final class FileIndex: @unchecked Sendable {
     static func readHeader(path: String, fileSystem: any FileSystem) throws -> IndexHeader {
         let file = try fileSystem.open(path, mode: .readOnly)
         defer { try? fileSystem.close(file) }
+        return try readHeader(of: file, fileSystem: fileSystem)
+    }
+
+    private static func readHeader(of file: OpenFile, fileSystem: any FileSystem) throws -> IndexHeader {
         var bytes = [UInt8](repeating: 0, count: IndexLayout.headerSize)
         let count = try bytes.withUnsafeMutableBytes { try fileSystem.read(file, into: $0, at: 0) }
         let header = try bytes.withUnsafeBytes { raw throws(FormatError) in
@@ -121,17 +187,47 @@ final class FileIndex: @unchecked Sendable {
         return header
     }
 
+    /// The header of the open index `file`, read and checked against ``expected``
+    /// (the first time only).
+    /// - Throws: ``EventStoreError/corrupted(file:offset:reason:)`` for a damaged
+    ///   header or one that does not match, which has the index rebuilt.
+    private func header(of file: OpenFile) throws -> IndexHeader {
+        if let known = checkedHeader.withLock({ $0 }) { return known }
+        let header: IndexHeader
+        do {
+            header = try Self.readHeader(of: file, fileSystem: fileSystem)
+            try expected.check(header)
+        } catch let error as FormatError {
+            throw EventStoreError.corrupted(file: path, offset: 0, reason: error.reason)
+        }
+        checkedHeader.withLock { $0 = header }
+        return header
+    }
+
+    /// The last record's timestamp, from the header (read, without the directory, if not yet).
+    func lastTimestamp() throws -> Int64 {
+        let header: IndexHeader
+        if let known = checkedHeader.withLock({ $0 }) {
+            header = known
+        } else {
+            let file = try fileSystem.open(path, mode: .readOnly)
+            defer { try? fileSystem.close(file) }
+            header = try self.header(of: file)
+        }
+        return header.lastTimestamp
+    }
+
     /// Drops the loaded directory; the file closes once no reader still uses it.
     func evict() {
         loaded.withLock { $0 = nil }
     }
 
-    /// Runs `body` with the open index file and its directory, loading them first if
-    /// needed. The loaded file is held while `body` runs, so an eviction meanwhile
+    /// Runs `body` with the open index file, its checked header and its directory,
+    /// loading them first if needed. The loaded file is held while `body` runs, so an eviction meanwhile
     /// cannot close it. It is made, and its fields read, inside the lock: with
     /// directories loaded on first use, several readers may load one at once, and
     /// ThreadSanitizer cannot see `Mutex`'s hand-off between threads (.ci/run).
-    private func withDirectory<R>(_ body: (OpenFile, IndexDirectory) throws -> R) throws -> R {
+    private func withDirectory<R>(_ body: (OpenFile, IndexDirectory, IndexHeader) throws -> R) throws -> R {
         let loadedBefore = loaded.withLock { state -> Borrowed? in
             guard let state else { return nil }
             return Borrowed(state, isNew: false)
@@ -139,11 +235,13 @@ final class FileIndex: @unchecked Sendable {
         if let current = loadedBefore {
             cache.touch(self)
             defer { withExtendedLifetime(current.holder) {} }
-            return try body(current.file, current.directory)
+            return try body(current.file, current.directory, current.header)
         }
         let file = try fileSystem.open(path, mode: .readOnly)
+        let header: IndexHeader
         let directory: IndexDirectory
         do {
+            header = try self.header(of: file)
             var bytes = [UInt8](repeating: 0, count: header.directoryBytes)
             let count = try bytes.withUnsafeMutableBytes {
                 try fileSystem.read(file, into: $0, at: UInt64(IndexLayout.headerSize))
@@ -160,26 +258,28 @@ final class FileIndex: @unchecked Sendable {
         }
         let current = loaded.withLock { state -> Borrowed in
             if let state { return Borrowed(state, isNew: false) }
-            let created = LoadedIndexFile(file: file, directory: directory, fileSystem: fileSystem)
+            let created = LoadedIndexFile(file: file, header: header, directory: directory, fileSystem: fileSystem)
             state = created
             return Borrowed(created, isNew: true)
         }
         // Another reader loaded it first: this copy's file is not needed.
         if current.isNew { cache.loaded(self, bytes: directory.memoryBytes) } else { try? fileSystem.close(file) }
         defer { withExtendedLifetime(current.holder) {} }
-        return try body(current.file, current.directory)
+        return try body(current.file, current.directory, current.header)
     }
 
     /// A loaded index file's fields, read under the lock, and the file itself, held.
     private struct Borrowed {
         let holder: LoadedIndexFile
         let file: OpenFile
+        let header: IndexHeader
         let directory: IndexDirectory
         let isNew: Bool
 
         init(_ holder: LoadedIndexFile, isNew: Bool) {
             self.holder = holder
             file = holder.file
+            header = holder.header
             directory = holder.directory
             self.isNew = isNew
         }
@@ -195,7 +295,7 @@ final class FileIndex: @unchecked Sendable {
     }
 
     func streamEntries(hash: UInt64) throws -> [IndexStreamEntry] {
-        try withDirectory { file, directory in
+        try withDirectory { file, directory, header in
             guard directory.bloom.mayContain(hash) else { return [] }
             let blocks = directory.streamBlocks
             // The first block that can hold `hash`: the last one starting before it.
@@ -236,8 +336,8 @@ final class FileIndex: @unchecked Sendable {
 
     func records(_ range: Range<Int>) throws -> [IndexRecord] {
         guard !range.isEmpty else { return [] }
-        precondition(range.lowerBound >= 0 && range.upperBound <= Int(header.recordCount))
-        return try withDirectory { file, directory in
+        precondition(range.lowerBound >= 0 && range.upperBound <= Int(expected.recordCount))
+        return try withDirectory { file, directory, header in
             var result: [IndexRecord] = []
             result.reserveCapacity(range.count)
             var block = range.lowerBound / IndexLayout.recordBlockEntries
@@ -264,26 +364,28 @@ final class FileIndex: @unchecked Sendable {
     }
 
     func recordIndexes(matching filter: EventFilter, from start: Int) throws -> [Int]? {
-        let matcher = try withDirectory { _, directory in
+        let matcher = try withDirectory { _, directory, _ in
             RecordFilterMatcher(filter: filter, typeNames: directory.typeNames, categoryNames: directory.categoryNames)
         }
         guard let matcher else { return nil }
-        if matcher.matchesNothing || start >= Int(header.recordCount) { return [] }
-        let records = try records(start..<Int(header.recordCount))
+        if matcher.matchesNothing || start >= Int(expected.recordCount) { return [] }
+        let records = try records(start..<Int(expected.recordCount))
         var result: [Int] = []
         for (offset, record) in records.enumerated() where !record.isRemoved && matcher.matches(record) { result.append(start + offset) }
         return result
     }
 
     func tally() throws -> (streams: [UInt64: (count: UInt64, last: IndexStreamEntry)], categories: [String: UInt64], indexBytes: UInt64) {
-        let (names, blocks) = try withDirectory { _, directory in (directory.categoryNames, directory.streamBlocks.count) }
+        let (names, blocks, fileSize) = try withDirectory { _, directory, header in
+            (directory.categoryNames, directory.streamBlocks.count, header.fileSize)
+        }
         var streams: [UInt64: (count: UInt64, last: IndexStreamEntry)] = [:]
         var categories: [String: UInt64] = [:]
-        for record in try records(0..<Int(header.recordCount)) where !record.isRemoved {
+        for record in try records(0..<Int(expected.recordCount)) where !record.isRemoved {
             let name = Int(record.categoryID) < names.count ? names[Int(record.categoryID)] : "(other)"
             categories[name, default: 0] += 1
         }
-        try withDirectory { file, directory in
+        try withDirectory { file, directory, header in
             for block in 0..<blocks {
                 let first = block * IndexLayout.streamBlockEntries
                 let count = min(IndexLayout.streamBlockEntries, Int(header.streamEntryCount) - first)
@@ -296,11 +398,11 @@ final class FileIndex: @unchecked Sendable {
                 }
             }
         }
-        return (streams, categories, UInt64(header.fileSize))
+        return (streams, categories, UInt64(fileSize))
     }
 
     func timeSearchStart(atOrAfter timestamp: Int64) throws -> Int {
-        try withDirectory { _, directory in
+        try withDirectory { _, directory, _ in
             let blocks = directory.recordBlocks
             var low = 0
             var high = blocks.count
@@ -317,11 +419,13 @@ final class FileIndex: @unchecked Sendable {
 final class LoadedIndexFile: @unchecked Sendable {
     // @unchecked: immutable after init.
     let file: OpenFile
+    let header: IndexHeader
     let directory: IndexDirectory
     private let fileSystem: any FileSystem
 
-    init(file: OpenFile, directory: IndexDirectory, fileSystem: any FileSystem) {
+    init(file: OpenFile, header: IndexHeader, directory: IndexDirectory, fileSystem: any FileSystem) {
         self.file = file
+        self.header = header
         self.directory = directory
         self.fileSystem = fileSystem
     }

@@ -309,7 +309,7 @@ struct LogReader: Sendable {
         let plan = shared.state.withLock { ReadAllPlan(state: $0, shared: shared, from: 1, direction: .forward) }
         var scanner = RecordScanner(fileSystem: fileSystem)
         for part in plan.parts {
-            if let last = part.lastTimestamp, last < timestamp { continue }
+            if let last = try part.lastTimestamp(), last < timestamp { continue }
             let start = try part.timeSearchStart(timestamp)
             guard let offset = try part.firstPresentOffset(from: start) else { continue }
             var found: UInt64?
@@ -417,9 +417,9 @@ struct ReadAllPlan {
             }
         }
 
-        /// The last record's timestamp, if it is known without reading.
-        var lastTimestamp: Int64? {
-            if case .sealed(let index) = source { return index.lastTimestamp }
+        /// A sealed segment's last record's timestamp (the active segment's is not looked up).
+        func lastTimestamp() throws -> Int64? {
+            if case .sealed(let index) = source { return try index.lastTimestamp() }
             return nil
         }
     }

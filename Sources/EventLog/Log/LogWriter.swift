@@ -192,7 +192,7 @@ final class LogWriter: @unchecked Sendable {
 
     init(
         configuration: LogConfiguration, shared: SharedLog, cache: IndexCache, active: ActiveSegment, nextPosition: UInt64,
-        streamCacheCapacity: Int
+        lastTimestamp: Int64, streamCacheCapacity: Int
     ) {
         self.configuration = configuration
         self.shared = shared
@@ -202,9 +202,7 @@ final class LogWriter: @unchecked Sendable {
         self.heads = StreamHeads(capacity: streamCacheCapacity)
         // Timestamps never decrease with position, across restarts too (the time
         // index relies on it), even if the clock went back meanwhile.
-        lastTimestamp = shared.state.withLock { state in
-            state.active?.index.records.last?.timestampMicroseconds ?? state.sealed.last?.index.lastTimestamp ?? 0
-        }
+        self.lastTimestamp = lastTimestamp
         self.reader = LogReader(shared: shared, fileSystem: configuration.fileSystem)
         positionFile = try? configuration.fileSystem.open(
             configuration.directory + "/" + PositionFileFormat.fileName, mode: .createOrOpen)
@@ -485,6 +483,7 @@ final class LogWriter: @unchecked Sendable {
                 if failureReason == nil { sealOnCloseIfLarge() }
                 // Not after a failed seal: trimming would cut the footer it may have written.
                 if failureReason == nil {
+                    writeIndexFilesHeldInMemory()
                     writeCheckpoint()
                     trimZeroTail()
                 }
@@ -719,6 +718,17 @@ final class LogWriter: @unchecked Sendable {
         shared.state.withLock { state in
             if let position = state.sealed.lastIndex(where: { $0.segment === segment }) { state.sealed[position].index = written }
         }
+    }
+
+    /// On close: the index file of every sealed segment whose index is held in memory,
+    /// so that the next session reads it from its file. An open checks no index
+    /// file: one a read found damaged or stale (left by a crash during a compaction,
+    /// or one whose write failed) was rebuilt from its segment into memory, and is
+    /// written back here, once. Compaction has stopped (the store waits for it before
+    /// closing the writer), so each entry's segment is the file at its path.
+    private func writeIndexFilesHeldInMemory() {
+        let segments = shared.state.withLock { state in state.sealed.filter { $0.index.memoryIndex != nil }.map(\.segment) }
+        for segment in segments { writeIndexFile(of: segment) }
     }
 
     /// On close: the active segment's index as a checkpoint, so the next open reads

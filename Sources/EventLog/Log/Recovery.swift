@@ -1,7 +1,8 @@
-// Opening a log: trust sealed segments through their footers and index files,
-// load the active segment's index checkpoint, scan only the tail after it, and
-// (for a writer) repair a torn tail so appends continue on a clean end. DESIGN.md,
-// "Recovery", states the rules this implements.
+// Opening a log: trust sealed segments through their footers (their index files
+// are checked against them on first use), load the active segment's index
+// checkpoint, scan only the tail after it, and (for a writer) repair a torn tail
+// so appends continue on a clean end. DESIGN.md, "Recovery", states the rules
+// this implements.
 import EventSourcing
 import Foundation
 
@@ -57,14 +58,18 @@ struct RecoveredLog {
     var state: LogState
     var active: ActiveSegment?
     var nextPosition: UInt64
+    /// The last record's timestamp (0 for an empty log), where a writer's timestamps
+    /// go on from; computed for a writer only.
+    var lastTimestampMicroseconds: Int64 = 0
     var report: OpenReport
 }
 
 /// Index file names: the segment's name with `.idx`.
 enum IndexFileName {
+    static func name(firstPosition: UInt64) -> String { SegmentFileName.name(firstPosition: firstPosition, suffix: ".idx") }
+
     static func path(directory: String, firstPosition: UInt64) -> String {
-        let segment = SegmentFileName.name(firstPosition: firstPosition)
-        return directory + "/" + segment.dropLast(SegmentFileName.suffix.count) + ".idx"
+        directory + "/" + name(firstPosition: firstPosition)
     }
 }
 
@@ -88,6 +93,9 @@ enum Recovery {
             for name in listing where name.hasSuffix(".tmp") { try fileSystem.remove(directory + "/" + name) }
         }
         let names = listing.filter { SegmentFileName.firstPosition(of: $0) != nil }.sorted()
+        // A sealed segment's index file is not opened here: whether it exists is
+        // all an open needs to know of it.
+        let indexNames = Set(listing.filter { $0.hasSuffix(".idx") })
         // Every segment file stays open, and the index file of each segment a read
         // has used (until the index cache evicts it).
         let descriptorsNeeded = 2 * names.count + descriptorHeadroom
@@ -132,7 +140,8 @@ enum Recovery {
                 Segment(
                     file: file, number: header.segmentNumber, firstPosition: header.firstPosition,
                     isCompacted: header.isCompacted, fileSystem: fileSystem),
-                isLast: isLast, configuration: configuration, cache: cache, readOnly: readOnly, report: &report)
+                isLast: isLast, hasIndexFile: indexNames.contains(IndexFileName.name(firstPosition: header.firstPosition)),
+                configuration: configuration, cache: cache, readOnly: readOnly, report: &report)
             if isLast && !readOnly {
                 // What a killed writer left in the page cache looks like data on disk
                 // but may not be: make it durable before appending on top of it. Only
@@ -181,7 +190,14 @@ enum Recovery {
         state.visibleEnd = nextPosition - 1
         report.segmentCount = state.segmentCount
         report.lastPosition = state.visibleEnd
-        return RecoveredLog(state: state, active: active, nextPosition: nextPosition, report: report)
+        var lastTimestamp: Int64 = 0
+        if !readOnly {
+            // Read now for a writer (the last sealed segment's index header, when the
+            // active segment is empty), so that a failure to read it fails the open.
+            lastTimestamp = try state.active?.index.records.last?.timestampMicroseconds ?? state.sealed.last?.index.lastTimestamp() ?? 0
+        }
+        return RecoveredLog(
+            state: state, active: active, nextPosition: nextPosition, lastTimestampMicroseconds: lastTimestamp, report: report)
     }
 
     private struct OpenedSegment {
@@ -197,7 +213,7 @@ enum Recovery {
     }
 
     private static func openSegment(
-        _ segment: Segment, isLast: Bool, configuration: LogConfiguration, cache: IndexCache,
+        _ segment: Segment, isLast: Bool, hasIndexFile: Bool, configuration: LogConfiguration, cache: IndexCache,
         readOnly: Bool, report: inout OpenReport
     ) throws -> OpenedSegment {
         let fileSystem = configuration.fileSystem
@@ -207,25 +223,22 @@ enum Recovery {
         let indexPath = IndexFileName.path(directory: configuration.directory, firstPosition: header.firstPosition)
 
         if let footer = try SegmentReader.readFooter(file, size: size, fileSystem: fileSystem) {
-            // Sealed: trusted through the footer (verify reads every record); the
-            // index file must agree with the footer, or it is rebuilt.
+            // Sealed: trusted through the footer (verify reads every record). Its
+            // index file is not read here: its header is checked against the footer,
+            // and its directory (Bloom filter, block checksums, names: a hundred
+            // kilobytes or more) loaded, on first use, so that an open does not grow
+            // with the sealed segments (four system calls per segment fewer); found
+            // damaged or stale then, the index is rebuilt from the segment (and
+            // written back by the writer at close). A missing one is rebuilt now.
             guard footer.lastPosition + 1 >= header.firstPosition else {
                 throw EventStoreError.corrupted(file: file.path, offset: size - 64, reason: "footer's last position precedes the segment's first")
             }
             let rebuild = IndexWriter.rebuilder(segment: segment, configuration: configuration)
             let positionsCovered = footer.lastPosition + 1 - header.firstPosition
-            if let indexHeader = try? FileIndex.readHeader(path: indexPath, fileSystem: fileSystem),
-                !indexHeader.isPartial, indexHeader.isCompacted == segment.isCompacted, indexHeader.storeID == configuration.storeID,
-                indexHeader.firstPosition == header.firstPosition, indexHeader.recordCount == positionsCovered,
-                UInt64(indexHeader.streamEntryCount) == footer.recordCount,
-                indexHeader.recordsEnd == footer.recordsEndOffset, indexHeader.recordsChecksum == footer.recordsChecksum,
-                segment.isCompacted ? footer.recordCount <= positionsCovered : footer.recordCount == positionsCovered
-            {
-                // The directory (Bloom filter, block checksums, names: a hundred
-                // kilobytes or more) is read on first use, not here, so that an open
-                // does not grow with the sealed segments; found damaged then, the index
-                // is rebuilt from the segment like a damaged entry block.
-                let index = FileIndex(path: indexPath, header: indexHeader, fileSystem: fileSystem, cache: cache)
+            if hasIndexFile, segment.isCompacted ? footer.recordCount <= positionsCovered : footer.recordCount == positionsCovered {
+                let expected = IndexExpectation(
+                    storeID: configuration.storeID, firstPosition: header.firstPosition, isCompacted: segment.isCompacted, footer: footer)
+                let index = FileIndex(path: indexPath, expected: expected, fileSystem: fileSystem, cache: cache)
                 let entry = SealedEntry(
                     segment: segment, lastPosition: footer.lastPosition, recordsEnd: footer.recordsEndOffset,
                     index: SealedIndex(file: index, rebuild: rebuild))

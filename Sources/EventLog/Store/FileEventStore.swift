@@ -149,7 +149,8 @@ public final class FileEventStore: Sendable {
                 if let active = recovered.active {
                     writer = LogWriter(
                         configuration: configuration, shared: shared, cache: cache, active: active,
-                        nextPosition: recovered.nextPosition, streamCacheCapacity: options.streamCacheCapacity)
+                        nextPosition: recovered.nextPosition, lastTimestamp: recovered.lastTimestampMicroseconds,
+                        streamCacheCapacity: options.streamCacheCapacity)
                     writer!.start()
                 }
                 var effective = options

@@ -23,6 +23,7 @@ final class FaultInjectingFileSystem: FileSystem {
 
     private let real = PosixFileSystem()
     private let state = Mutex<(fault: Fault?, counts: [Operation: Int], failures: Int)>((nil, [:], 0))
+    private let opened = Mutex<[String]>([])
 
     init() {}
 
@@ -32,6 +33,9 @@ final class FaultInjectingFileSystem: FileSystem {
     }
 
     func disarm() { state.withLock { $0.fault = nil } }
+
+    /// Every path opened so far, in order.
+    var openedPaths: [String] { opened.withLock { $0 } }
 
     /// How many calls failed so far.
     var failuresInjected: Int { state.withLock { $0.failures } }
@@ -54,6 +58,7 @@ final class FaultInjectingFileSystem: FileSystem {
 
     func open(_ path: String, mode: OpenMode) throws -> OpenFile {
         try check(.open, path)
+        opened.withLock { $0.append(path) }
         return try real.open(path, mode: mode)
     }
     func close(_ file: OpenFile) throws {
