@@ -201,11 +201,17 @@ import Testing
         #expect(SegmentFileName.name(firstPosition: UInt64.max) == "18446744073709551615.seg")
         #expect(IndexFileName.name(firstPosition: 362_001) == "00000000000000362001.idx")
         #expect(IndexFileName.path(directory: "/s", firstPosition: 1) == "/s/00000000000000000001.idx")
-        #expect(SegmentFileName.isPath("/s/00000000000000362001.seg", ofFirstPosition: 362_001))
-        #expect(SegmentFileName.isPath("00000000000000362001.seg", ofFirstPosition: 362_001))
-        #expect(!SegmentFileName.isPath("/s/00000000000000362001.seg", ofFirstPosition: 362_002))
-        #expect(!SegmentFileName.isPath("/s/00000000000000362001.idx", ofFirstPosition: 362_001))
-        #expect(!SegmentFileName.isPath("/s/x00000000000000362001.seg", ofFirstPosition: 362_001))
+        #expect(FilePaths.joined("/tmp/a store", "STORE") == "/tmp/a store/STORE")
+        #expect(FilePaths.joined("/tmp/é", "x") == "/tmp/é/x")
+        #expect(FilePaths.joined("", "x") == "/x")
+        #expect(SegmentFileName.firstPosition(of: "00000000000000362001.seg") == 362_001)
+        #expect(SegmentFileName.firstPosition(of: "00000000000000362001.idx") == nil)
+        #expect(SegmentFileName.firstPosition(of: "x0000000000000362001.seg") == nil)
+        #expect(SegmentFileName.firstPosition(of: "00000000000000362001.seg~") == nil)
+        #expect(SegmentFileName.firstPosition(of: "0000000000000036200/.seg") == nil)  // "/" is the byte below "0"
+        #expect(SegmentFileName.firstPosition(of: "0000000000000036200:.seg") == nil)  // ":" the byte above "9"
+        // A name from bytes that are not a native string's (bridged or built) parses the same.
+        #expect(SegmentFileName.firstPosition(of: String(decoding: Array("00000000000000000042.seg".utf8), as: UTF8.self)) == 42)
     }
 
     @Test func segmentFileNamesAreTwentyDigitsAndTheSuffixExactly() {
@@ -216,15 +222,6 @@ import Testing
         #expect(SegmentFileName.firstPosition(of: "00000000000000000001.idx") == nil)
         #expect(SegmentFileName.firstPosition(of: "00000000000000000001.seg.tmp") == nil)
         #expect(SegmentFileName.firstPosition(of: "٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠١.seg") == nil)  // Arabic-Indic digits
-    }
-
-    @Test func aSegmentPathIsCheckedByItsLastComponent() {
-        #expect(SegmentFileName.isPath("/store/00000000000000001001.seg", ofFirstPosition: 1_001))
-        #expect(SegmentFileName.isPath("00000000000000001001.seg", ofFirstPosition: 1_001))
-        #expect(!SegmentFileName.isPath("/store/00000000000000001001.seg", ofFirstPosition: 1))
-        #expect(!SegmentFileName.isPath("/store/x00000000000000001001.seg", ofFirstPosition: 1_001))
-        #expect(!SegmentFileName.isPath("/store/00000000000000001001.seg/", ofFirstPosition: 1_001))
-        #expect(!SegmentFileName.isPath("1001.seg", ofFirstPosition: 1_001))
     }
 }
 

@@ -56,6 +56,25 @@ func storeWithCalls(
         try await reopened.close()
     }
 
+    /// A segment file's name must say where its header says it starts, even where
+    /// the log's positions would chain without it: a renamed file is refused.
+    @Test func aSegmentWhoseNameDisagreesWithItsHeaderIsRefused() async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions())
+        try await store.append([event("E", 1)], to: "s")
+        try await store.close()
+        let segment = try #require(try segmentFiles(folder.path).first)
+        #expect(segment.hasSuffix("/" + SegmentFileName.name(firstPosition: 1)))
+        try FileManager.default.moveItem(atPath: segment, toPath: folder.file(SegmentFileName.name(firstPosition: 0)))
+        #expect {
+            try FileEventStore.open(directory: folder.path, options: testOptions())
+        } throws: { error in
+            guard case .corrupted(let file, 40, let reason) = error as? EventStoreError else { return false }
+            return file.hasSuffix(SegmentFileName.name(firstPosition: 0)) && reason.contains("starts at position 1")
+        }
+    }
+
     @Test func tornTailAtEveryByteOfTheLastCallIsTruncatedOnOpen() async throws {
         let folder = TemporaryDirectory()
         defer { folder.remove() }

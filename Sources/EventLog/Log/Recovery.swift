@@ -69,7 +69,7 @@ enum IndexFileName {
     static func name(firstPosition: UInt64) -> String { SegmentFileName.name(firstPosition: firstPosition, suffix: ".idx") }
 
     static func path(directory: String, firstPosition: UInt64) -> String {
-        directory + "/" + name(firstPosition: firstPosition)
+        FilePaths.joined(directory, name(firstPosition: firstPosition))
     }
 }
 
@@ -92,7 +92,11 @@ enum Recovery {
             // Leftovers of an atomic write that did not finish.
             for name in listing where name.hasSuffix(".tmp") { try fileSystem.remove(directory + "/" + name) }
         }
-        let names = listing.filter { SegmentFileName.firstPosition(of: $0) != nil }.sorted()
+        // In log order: by the position each name encodes (names of 20 digits sort
+        // the same as strings, but a string comparison is Unicode-aware and slower).
+        let segmentFiles = listing.compactMap { name in SegmentFileName.firstPosition(of: name).map { (name: name, firstPosition: $0) } }
+            .sorted { $0.firstPosition < $1.firstPosition }
+        let names = segmentFiles.map(\.name)
         // A sealed segment's index file is not opened here: whether it exists is
         // all an open needs to know of it.
         let indexNames = Set(listing.filter { $0.hasSuffix(".idx") })
@@ -107,7 +111,7 @@ enum Recovery {
         var active: ActiveSegment?
 
         for (index, name) in names.enumerated() {
-            let path = directory + "/" + name
+            let path = FilePaths.joined(directory, name)
             let isLast = index == names.count - 1
             let file: OpenFile
             do {
@@ -121,7 +125,9 @@ enum Recovery {
             }
             let header: SegmentHeader
             do {
-                header = try readHeader(file, configuration: configuration, expectedFirstPosition: nextPosition)
+                header = try readHeader(
+                    file, configuration: configuration, expectedFirstPosition: nextPosition,
+                    namedFirstPosition: segmentFiles[index].firstPosition)
             } catch let error as EventStoreError {
                 // A last segment whose header never became durable was being created
                 // when the process stopped: it holds no acknowledged event.
@@ -300,8 +306,10 @@ enum Recovery {
                 fileSizeBytes: fileSizeBytes))
     }
 
+    /// The segment's header, checked: this store's, starting where the log has got
+    /// to (`expectedFirstPosition`) and where its file name says (`namedFirstPosition`).
     private static func readHeader(
-        _ file: OpenFile, configuration: LogConfiguration, expectedFirstPosition: UInt64
+        _ file: OpenFile, configuration: LogConfiguration, expectedFirstPosition: UInt64, namedFirstPosition: UInt64
     ) throws -> SegmentHeader {
         var bytes = [UInt8](repeating: 0, count: SegmentHeader.size)
         let count = try bytes.withUnsafeMutableBytes { try configuration.fileSystem.read(file, into: $0, at: 0) }
@@ -314,9 +322,7 @@ enum Recovery {
         guard header.storeID == configuration.storeID else {
             throw EventStoreError.corrupted(file: file.path, offset: 16, reason: "segment belongs to store \(header.storeID), not \(configuration.storeID)")
         }
-        guard header.firstPosition == expectedFirstPosition,
-            SegmentFileName.isPath(file.path, ofFirstPosition: header.firstPosition)
-        else {
+        guard header.firstPosition == expectedFirstPosition, header.firstPosition == namedFirstPosition else {
             throw EventStoreError.corrupted(
                 file: file.path, offset: 40,
                 reason: "segment starts at position \(header.firstPosition), but position \(expectedFirstPosition) comes next")

@@ -124,3 +124,26 @@ extension FileSystem {
         }
     }
 }
+
+/// Paths of files in a store's folder.
+enum FilePaths {
+    /// `directory`, a slash and `name`, made in one buffer: `directory + "/" + name`
+    /// grows a string twice, about 700 instructions each, and an open builds two
+    /// paths per segment (callgrind).
+    static func joined(_ directory: String, _ name: String) -> String {
+        var directory = directory
+        var name = name
+        return directory.withUTF8 { directoryBytes in
+            name.withUTF8 { nameBytes in
+                String(unsafeUninitializedCapacity: directoryBytes.count + 1 + nameBytes.count) { buffer in
+                    let raw = UnsafeMutableRawBufferPointer(buffer)
+                    raw.copyMemory(from: UnsafeRawBufferPointer(directoryBytes))
+                    raw[directoryBytes.count] = UInt8(ascii: "/")
+                    let nameStart = directoryBytes.count + 1
+                    UnsafeMutableRawBufferPointer(rebasing: raw[nameStart...]).copyMemory(from: UnsafeRawBufferPointer(nameBytes))
+                    return buffer.count
+                }
+            }
+        }
+    }
+}
