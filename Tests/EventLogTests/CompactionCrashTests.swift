@@ -60,6 +60,11 @@ import Testing
             #expect(verified.isHealthy, "\(context): \(verified.problems)")
             let reopened = try FileEventStore.open(directory: Self.directory, options: testOptions(), simulatedFileSystem: fileSystem)
             #expect(try reopened.readAll().dropLast() == expected.all[...], "\(context)")
+            // A stale index file the crash left (renamed segment, old index) was
+            // rebuilt by the first session's reads and written back at its close:
+            // every sealed segment now reads through a sound index file.
+            let heldInMemory = reopened.shared.state.withLock { $0.sealed.filter { $0.index.memoryIndex != nil }.count }
+            #expect(heldInMemory == 0, "\(context)")
             try await reopened.close()
             #expect(fileSystem.misuses.isEmpty, "\(context): \(fileSystem.misuses)")
             if !fileSystem.misuses.isEmpty { return }

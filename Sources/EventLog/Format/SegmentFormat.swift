@@ -192,21 +192,24 @@ struct StoreManifest: Equatable {
 enum SegmentFileName {
     static let suffix = ".seg"
 
-    static func name(firstPosition: UInt64) -> String { name(firstPosition: firstPosition, suffix: ".seg") }
+    static func name(firstPosition: UInt64) -> String { name(firstPosition: firstPosition, suffix: suffix) }
 
     /// The 20 zero-padded digits of `firstPosition` and `suffix` (four bytes: `.seg`,
     /// `.idx`), written as bytes: building them from `String(repeating:)` and
     /// concatenations was a sixth of an open's own work (`perf`).
-    static func name(firstPosition: UInt64, suffix: StaticString) -> String {
-        precondition(suffix.utf8CodeUnitCount == 4, "file name suffixes are four bytes")
-        return String(unsafeUninitializedCapacity: 24) { bytes in
-            var rest = firstPosition
-            for index in (0..<20).reversed() {
-                bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
+    static func name(firstPosition: UInt64, suffix: String) -> String {
+        var suffix = suffix
+        return suffix.withUTF8 { suffixBytes in
+            precondition(suffixBytes.count == 4, "file name suffixes are four bytes")
+            return String(unsafeUninitializedCapacity: 24) { bytes in
+                var rest = firstPosition
+                for index in (0..<20).reversed() {
+                    bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                for index in 0..<4 { bytes[20 + index] = suffixBytes[index] }
+                return 24
             }
-            for index in 0..<4 { bytes[20 + index] = suffix.utf8Start[index] }
-            return 24
         }
     }
 
