@@ -783,3 +783,51 @@ final class GatedFileSystem: FileSystem {
         acknowledger.stop()
     }
 }
+
+/// A stream rule change whose version check must still hold when it takes effect
+/// (a delete with an expected version, a stream's start) runs between the writer's
+/// batches: an append waiting in its sync is published first, and the check sees it.
+@Suite(.timeLimit(.minutes(1))) struct RuleChangeOrderTests {
+    /// The append is held in `fdatasync` while the delete expects the version before
+    /// it. A check on the caller's thread passed (the append was not yet visible),
+    /// the append was then acknowledged at version 2, and a hard delete hid it
+    /// although it expected version 1: no order of the two calls explains that. (A
+    /// soft delete's outcome was one order's, delete first; now both see the append.)
+    /// Now the delete waits for the batch and fails.
+    @Test(arguments: [true, false])
+    func aDeleteExpectingAVersionSeesAnAppendStillInItsSync(hard: Bool) async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        let store = try FileEventStore.open(directory: folder.path, options: testOptions(), fileSystem: fileSystem)
+        let writer = try #require(store.writer)
+        try await store.append([event("E", 1)], to: "order-1")
+
+        fileSystem.armHold()
+        async let appended = store.append([event("E", 2)], to: "order-1")
+        try await fileSystem.waitUntilHeld()
+        let deletionReturned = DoneFlag()
+        let deletion = Task {
+            defer { deletionReturned.set() }
+            try await store.deleteStream("order-1", expectedVersion: .exact(1), hard: hard)
+        }
+        // Queued behind the held batch (before the change, it returned on its own).
+        while writer.pendingBetweenBatchesCount == 0 && !deletionReturned.isSet {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+        fileSystem.open()
+        #expect(try await appended.nextExpectedVersion == 2)
+        await #expect {
+            try await deletion.value
+        } throws: { error in
+            guard case .wrongExpectedVersion(_, _, let actual) = error as? EventStoreError else { return false }
+            return actual == 2
+        }
+        #expect(try store.readStream("order-1").map(\.version) == [1, 2], "nothing deleted")
+        try await store.deleteStream("order-1", expectedVersion: .exact(2), hard: hard)
+        #expect(try store.readStream("order-1").isEmpty)
+        try await store.close()
+    }
+}
+

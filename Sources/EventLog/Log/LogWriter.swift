@@ -106,6 +106,8 @@ final class LogWriter: @unchecked Sendable {
     @exclusivity(unchecked) private var pending: [PendingAppend] = []
     /// Callers waiting for the active segment to be sealed (compaction).
     @exclusivity(unchecked) private var sealRequests: [CheckedContinuation<Void, any Error>] = []
+    /// Work that must not interleave with appends' decisions (``runBetweenBatches(_:)``).
+    @exclusivity(unchecked) private var betweenBatches: [BetweenBatches] = []
     @exclusivity(unchecked) private var isClosing = false
     @exclusivity(unchecked) private var failure: EventStoreError?
     @exclusivity(unchecked) private var exitContinuations: [CheckedContinuation<Void, Never>] = []
@@ -266,8 +268,8 @@ final class LogWriter: @unchecked Sendable {
         queue.lock()
         let isLoneAppender = task != nil && task == lastCallingTask
         lastCallingTask = task
-        guard isLoneAppender, isWriterSleeping, !isCallerWriting, pending.isEmpty, sealRequests.isEmpty, !isClosing,
-            failure == nil
+        guard isLoneAppender, isWriterSleeping, !isCallerWriting, pending.isEmpty, sealRequests.isEmpty, betweenBatches.isEmpty,
+            !isClosing, failure == nil
         else {
             queue.unlock()
             return nil
@@ -300,7 +302,8 @@ final class LogWriter: @unchecked Sendable {
         let deadline = nextDeadline()
         let wakesTooLate = deadline.map { deadline in writerSleepsUntil.map { $0 > deadline } ?? true } ?? false
         if isWriterSleeping
-            && (wakesTooLate || !sealedAwaitingIndexFiles.isEmpty || !pending.isEmpty || !sealRequests.isEmpty || isClosing)
+            && (wakesTooLate || !sealedAwaitingIndexFiles.isEmpty || !pending.isEmpty || !sealRequests.isEmpty
+                || !betweenBatches.isEmpty || isClosing)
         {
             queue.signal()
         }
@@ -354,8 +357,49 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
+    /// Runs `work` on the writer thread between two batches: every append decided
+    /// before it is written and published, and none is decided while it runs (nor
+    /// written by a caller holding the write turn). For changes to the stream rules
+    /// whose check of a stream's version must hold until the rule takes effect: a
+    /// check on the caller's thread could pass while an append to the stream waited
+    /// in its sync, acknowledged afterwards under a rule that did not allow for it.
+    ///
+    /// - Throws: What `work` throws; ``EventStoreError/closed``;
+    ///   ``EventStoreError/writerFailed(reason:)``.
+    func runBetweenBatches<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            queue.lock()
+            if let failure {
+                queue.unlock()
+                continuation.resume(throwing: failure)
+                return
+            }
+            if isClosing {
+                queue.unlock()
+                continuation.resume(throwing: EventStoreError.closed)
+                return
+            }
+            betweenBatches.append(
+                BetweenBatches(
+                    run: { continuation.resume(with: Result { try work() }) },
+                    fail: { continuation.resume(throwing: $0) }))
+            hasPending.store(true, ordering: .releasing)
+            if isWriterSleeping { queue.signal() }
+            queue.unlock()
+        }
+    }
+
+    /// Work queued for ``runBetweenBatches(_:)``: done, or failed with the writer.
+    private struct BetweenBatches {
+        let run: () -> Void
+        let fail: (any Error) -> Void
+    }
+
     /// Appends queued and not yet taken by the writer thread (for tests).
     var pendingCount: Int { queue.withLock { pending.count } }
+
+    /// Work queued for ``runBetweenBatches(_:)`` and not yet taken (for tests).
+    var pendingBetweenBatchesCount: Int { queue.withLock { betweenBatches.count } }
 
     /// How the writer thread waits (tests).
     enum ThreadState: Equatable {
@@ -425,7 +469,8 @@ final class LogWriter: @unchecked Sendable {
             // Asleep, the thread has no write turn: a caller may take it. Awake, it
             // looks at its own state only once no caller holds the turn.
             while isCallerWriting
-                || (pending.isEmpty && sealRequests.isEmpty && !isClosing && sealedAwaitingIndexFiles.isEmpty)
+                || (pending.isEmpty && sealRequests.isEmpty && betweenBatches.isEmpty && !isClosing
+                    && sealedAwaitingIndexFiles.isEmpty)
             {
                 isWriterSleeping = true
                 defer { isWriterSleeping = false }
@@ -453,6 +498,8 @@ final class LogWriter: @unchecked Sendable {
             lastBatchHadManyCalls = batch.count > 1
             let seals = sealRequests
             sealRequests = []
+            let work = betweenBatches
+            betweenBatches = []
             hasPending.store(false, ordering: .relaxed)
             let failure = failure
             queue.unlock()
@@ -478,6 +525,10 @@ final class LogWriter: @unchecked Sendable {
             // Index files of sealed segments, off the appenders' path.
             writeAwaitingIndexFiles()
             if !seals.isEmpty { sealOnRequest(answering: seals) }
+            // After this thread's batch is published and before the next is decided.
+            for item in work {
+                if let failure = failureReason { item.fail(failure) } else { item.run() }
+            }
             if failure == nil { syncIfDue(force: stopping) }
             if stopping {
                 if failureReason == nil { sealOnCloseIfLarge() }
@@ -868,9 +919,12 @@ final class LogWriter: @unchecked Sendable {
         pending = []
         let seals = sealRequests
         sealRequests = []
+        let work = betweenBatches
+        betweenBatches = []
         queue.unlock()
         for append in queued { append.continuation.resume(throwing: failure) }
         for seal in seals { seal.resume(throwing: failure) }
+        for item in work { item.fail(failure) }
         return failure
     }
 

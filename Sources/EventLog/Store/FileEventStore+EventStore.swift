@@ -87,7 +87,9 @@ extension FileEventStore: EventStore {
     ///   file: O(streams with rules).
     public func deleteStream(_ stream: StreamName, expectedVersion: ExpectedVersion = .any, hard: Bool = false) async throws {
         try checkWritable()
-        try translatingSystemErrors {
+        // The version check and the rule change, between the writer's batches: an
+        // append decided before them is published first, and none is decided between.
+        try await betweenWriterBatches { [self] in
             if shared.rules.rule(for: stream)?.isHardDeleted == true { throw EventStoreError.streamDeleted(stream: stream) }
             let current = try reader.streamVersion(stream)
             guard expectedVersion.isSatisfied(by: StreamVersion(current)) else {
@@ -101,8 +103,16 @@ extension FileEventStore: EventStore {
                     rule.truncateBefore = max(rule.truncateBefore, current + 1)
                 }
             }
-            try removeSnapshots(of: [stream])
         }
+        try translatingSystemErrors { try removeSnapshots(of: [stream]) }
+    }
+
+    /// Runs `body` (a stream version check and the rule change it allows) on the
+    /// writer thread between two batches (``LogWriter/runBetweenBatches(_:)``),
+    /// translating I/O errors.
+    private func betweenWriterBatches(_ body: @escaping @Sendable () throws -> Void) async throws {
+        guard let writer else { throw EventStoreError.readOnly(path: directory) }
+        try await writer.runBetweenBatches { try translatingSystemErrors(body) }
     }
 
     /// Deletes every stream in `streams` (soft or hard, at whatever version each is),
@@ -225,7 +235,7 @@ extension FileEventStore: EventStore {
     public func startStream(_ stream: StreamName, atVersion version: StreamVersion) async throws {
         try checkWritable()
         guard version.rawValue >= 1 else { throw EventStoreError.invalidArgument("versions start at 1; a stream cannot start at version 0") }
-        try translatingSystemErrors {
+        try await betweenWriterBatches { [self] in
             let current = try reader.streamVersion(stream)
             guard current == 0 else {
                 throw EventStoreError.invalidArgument(
