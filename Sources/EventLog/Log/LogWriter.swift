@@ -311,18 +311,17 @@ final class LogWriter: @unchecked Sendable {
         return try outcome.get()
     }
 
+    /// Why the writer takes no more work, if it does not: its failure, or a close.
+    /// Read with `queue` held.
+    private var refusal: EventStoreError? { failure ?? (isClosing ? .closed : nil) }
+
     /// Queues an append; its continuation is resumed once it is durable under the
     /// store's durability mode, or has failed.
     func submit(_ append: PendingAppend) {
         queue.lock()
-        if let failure {
+        if let refusal {
             queue.unlock()
-            append.continuation.resume(throwing: failure)
-            return
-        }
-        if isClosing {
-            queue.unlock()
-            append.continuation.resume(throwing: EventStoreError.closed)
+            append.continuation.resume(throwing: refusal)
             return
         }
         pending.append(append)
@@ -340,14 +339,9 @@ final class LogWriter: @unchecked Sendable {
     func sealActiveSegment() async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             queue.lock()
-            if let failure {
+            if let refusal {
                 queue.unlock()
-                continuation.resume(throwing: failure)
-                return
-            }
-            if isClosing {
-                queue.unlock()
-                continuation.resume(throwing: EventStoreError.closed)
+                continuation.resume(throwing: refusal)
                 return
             }
             sealRequests.append(continuation)
@@ -369,14 +363,9 @@ final class LogWriter: @unchecked Sendable {
     func runBetweenBatches<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             queue.lock()
-            if let failure {
+            if let refusal {
                 queue.unlock()
-                continuation.resume(throwing: failure)
-                return
-            }
-            if isClosing {
-                queue.unlock()
-                continuation.resume(throwing: EventStoreError.closed)
+                continuation.resume(throwing: refusal)
                 return
             }
             betweenBatches.append(
