@@ -104,9 +104,8 @@ final class LogWriter: @unchecked Sendable {
     // Shared with appenders, guarded by `queue`.
     private let queue = ConditionLock()
     @exclusivity(unchecked) private var pending: [PendingAppend] = []
-    /// Callers waiting for the active segment to be sealed (compaction).
-    @exclusivity(unchecked) private var sealRequests: [CheckedContinuation<Void, any Error>] = []
-    /// Work that must not interleave with appends' decisions (``runBetweenBatches(_:)``).
+    /// Work for the writer thread between batches (``runBetweenBatches(_:)``): seals
+    /// compaction asks for, rule changes that must not interleave with appends.
     @exclusivity(unchecked) private var betweenBatches: [BetweenBatches] = []
     @exclusivity(unchecked) private var isClosing = false
     @exclusivity(unchecked) private var failure: EventStoreError?
@@ -268,8 +267,7 @@ final class LogWriter: @unchecked Sendable {
         queue.lock()
         let isLoneAppender = task != nil && task == lastCallingTask
         lastCallingTask = task
-        guard isLoneAppender, isWriterSleeping, !isCallerWriting, pending.isEmpty, sealRequests.isEmpty, betweenBatches.isEmpty,
-            !isClosing, failure == nil
+        guard isLoneAppender, isWriterSleeping, !isCallerWriting, pending.isEmpty, betweenBatches.isEmpty, refusal == nil
         else {
             queue.unlock()
             return nil
@@ -302,8 +300,7 @@ final class LogWriter: @unchecked Sendable {
         let deadline = nextDeadline()
         let wakesTooLate = deadline.map { deadline in writerSleepsUntil.map { $0 > deadline } ?? true } ?? false
         if isWriterSleeping
-            && (wakesTooLate || !sealedAwaitingIndexFiles.isEmpty || !pending.isEmpty || !sealRequests.isEmpty
-                || !betweenBatches.isEmpty || isClosing)
+            && (wakesTooLate || !sealedAwaitingIndexFiles.isEmpty || !pending.isEmpty || !betweenBatches.isEmpty || isClosing)
         {
             queue.signal()
         }
@@ -337,26 +334,20 @@ final class LogWriter: @unchecked Sendable {
     ///
     /// - Throws: ``EventStoreError/closed`` or ``EventStoreError/writerFailed(reason:)``.
     func sealActiveSegment() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            queue.lock()
-            if let refusal {
-                queue.unlock()
-                continuation.resume(throwing: refusal)
-                return
-            }
-            sealRequests.append(continuation)
-            hasPending.store(true, ordering: .releasing)
-            if isWriterSleeping { queue.signal() }
-            queue.unlock()
+        try await runBetweenBatches { [self] in
+            if active.recordCount > 0 { sealActiveSegmentNow() }
+            if let failure = failureReason { throw failure }
         }
     }
 
     /// Runs `work` on the writer thread between two batches: every append decided
     /// before it is written and published, and none is decided while it runs (nor
-    /// written by a caller holding the write turn). For changes to the stream rules
-    /// whose check of a stream's version must hold until the rule takes effect: a
-    /// check on the caller's thread could pass while an append to the stream waited
-    /// in its sync, acknowledged afterwards under a rule that did not allow for it.
+    /// written by a caller holding the write turn). For the writer's own work done on
+    /// request (a seal), and for changes to the stream rules whose check of a
+    /// stream's version must hold until the rule takes effect: a check on the
+    /// caller's thread could pass while an append to the stream waited in its sync,
+    /// acknowledged afterwards under a rule that did not allow for it. Not run once
+    /// the writer has failed (it throws the failure instead).
     ///
     /// - Throws: What `work` throws; ``EventStoreError/closed``;
     ///   ``EventStoreError/writerFailed(reason:)``.
@@ -458,8 +449,7 @@ final class LogWriter: @unchecked Sendable {
             // Asleep, the thread has no write turn: a caller may take it. Awake, it
             // looks at its own state only once no caller holds the turn.
             while isCallerWriting
-                || (pending.isEmpty && sealRequests.isEmpty && betweenBatches.isEmpty && !isClosing
-                    && sealedAwaitingIndexFiles.isEmpty)
+                || (pending.isEmpty && betweenBatches.isEmpty && !isClosing && sealedAwaitingIndexFiles.isEmpty)
             {
                 isWriterSleeping = true
                 defer { isWriterSleeping = false }
@@ -485,8 +475,6 @@ final class LogWriter: @unchecked Sendable {
             }
             swap(&batch, &pending)
             lastBatchHadManyCalls = batch.count > 1
-            let seals = sealRequests
-            sealRequests = []
             let work = betweenBatches
             betweenBatches = []
             hasPending.store(false, ordering: .relaxed)
@@ -513,7 +501,6 @@ final class LogWriter: @unchecked Sendable {
             if nudgesPosition && failure == nil { publishPosition(nextPosition - 1) }
             // Index files of sealed segments, off the appenders' path.
             writeAwaitingIndexFiles()
-            if !seals.isEmpty { sealOnRequest(answering: seals) }
             // After this thread's batch is published and before the next is decided.
             for item in work {
                 if let failure = failureReason { item.fail(failure) } else { item.run() }
@@ -685,14 +672,6 @@ final class LogWriter: @unchecked Sendable {
     private func writeAwaitingIndexFiles() {
         for segment in sealedAwaitingIndexFiles { writeIndexFile(of: segment) }
         sealedAwaitingIndexFiles.removeAll()
-    }
-
-    /// Seals the active segment for ``sealActiveSegment()`` and answers its callers.
-    private func sealOnRequest(answering callers: [CheckedContinuation<Void, any Error>]) {
-        if failureReason == nil, active.recordCount > 0 { sealActiveSegmentNow() }
-        for caller in callers {
-            if let failure = failureReason { caller.resume(throwing: failure) } else { caller.resume() }
-        }
     }
 
     /// Seals the active segment, publishes the seal and writes its index file.
@@ -906,13 +885,10 @@ final class LogWriter: @unchecked Sendable {
         self.failure = failure
         let queued = pending
         pending = []
-        let seals = sealRequests
-        sealRequests = []
         let work = betweenBatches
         betweenBatches = []
         queue.unlock()
         for append in queued { append.continuation.resume(throwing: failure) }
-        for seal in seals { seal.resume(throwing: failure) }
         for item in work { item.fail(failure) }
         return failure
     }

@@ -29,7 +29,9 @@ public struct OpenReport: Sendable, Hashable {
     public var tornTail: TornTail?
     /// Segment files removed because their creation never completed.
     public var removedIncompleteSegments: [String] = []
-    /// Index files that were missing or damaged and were rebuilt from their segments.
+    /// Index files that were missing and were rebuilt from their segments. (An open
+    /// does not read the others: one found damaged or stale by a read is rebuilt then,
+    /// and written back by the writer at close.)
     public var rebuiltIndexes: [String] = []
     /// Segment files in the store.
     public var segmentCount = 0

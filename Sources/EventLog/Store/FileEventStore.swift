@@ -77,7 +77,7 @@ public final class FileEventStore: Sendable {
     ///   other files: a store is created only in an empty or new folder);
     ///   ``EventStoreError/invalidArgument(_:)`` for a segment size out of range;
     ///   ``EventStoreError/io(operation:path:errno:message:)`` when a system call fails.
-    /// - Complexity: O(segments) small reads (headers, footers, index headers), the
+    /// - Complexity: O(segments) small reads (each segment's header and footer), the
     ///   active segment's index checkpoint, and its records after the checkpoint
     ///   (none after a clean close; the whole active segment after a crash).
     public static func open(directory: String, options: StoreOptions = StoreOptions()) throws -> FileEventStore {
