@@ -48,12 +48,12 @@ public struct EventData: Sendable, Hashable {
     public func validate() throws(EventStoreError) {
         let typeBytes = type.utf8.count
         if typeBytes == 0 { throw .invalidEventType(type, reason: "it is empty") }
-        // Plain ASCII types (nearly all) skip the Unicode property lookups.
-        var isPrintableASCII = true
-        for byte in type.utf8 where byte < 0x20 || byte >= 0x7F {
-            isPrintableASCII = false
-            break
-        }
+        // Plain ASCII types (nearly all) skip the Unicode property lookups. The bytes
+        // are read in place: iterating `type.utf8` cost about 300 instructions of a
+        // no-sync append's 10,600 for a 10-byte type (callgrind).
+        let isPrintableASCII =
+            type.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { (0x20..<0x7F).contains($0) } }
+            ?? type.utf8.allSatisfy { (0x20..<0x7F).contains($0) }
         if typeBytes > Limits.eventTypeMaxBytes {
             throw .invalidEventType(
                 String(type.prefix(40)) + "…",

@@ -41,6 +41,25 @@ import Testing
         #expect(event.timestampMicroseconds == 1_700_000_000_123_456)
     }
 
+    /// The encoder writes a record into memory it does not clear first (the writer's
+    /// buffer, reused from batch to batch): every byte must be its own.
+    @Test func aRecordEncodedOverOldBytesIsTheSameAsInFreshMemory() {
+        let event = EventData(type: "ItemAdded", data: Data(#"{"sku":"A"}"#.utf8), correlationID: UUID())
+        var buffer = ByteBuffer(capacity: 64)
+        buffer.append(count: 4_096) { $0.initializeMemory(as: UInt8.self, repeating: 0xA5) }
+        buffer.removeAll()
+        let length = RecordEncoder.append(
+            event, stream: "order-1", position: 7, version: 3, timestampMicroseconds: 1_700_000_000_123_456,
+            isLastOfCall: true, to: &buffer)
+        let bytes = buffer.withBytes { Array($0.prefix(length)) }
+        #expect(bytes == encode(event))
+        guard case .record = decode(bytes, expectedPosition: 7) else {
+            Issue.record("the record over old bytes does not decode: \(decode(bytes))")
+            return
+        }
+        #expect(length == RecordLayout.recordSize(of: event, in: "order-1"))
+    }
+
     @Test func binaryDataWithoutMetadataRoundTrips() {
         let bytes = encode(EventData(type: "Blob", data: Data([0, 1, 2, 255]), isJSON: false), last: false)
         bytes.withUnsafeBytes { raw in

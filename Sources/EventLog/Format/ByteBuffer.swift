@@ -48,6 +48,14 @@ struct ByteBuffer: ~Copyable {
         return count
     }
 
+    /// Appends `size` bytes written by `fill`, which must write every one of them
+    /// (the memory is not zeroed first).
+    mutating func append(count size: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        reserve(size)
+        fill(UnsafeMutableRawBufferPointer(start: pointer + count, count: size))
+        count += size
+    }
+
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
         reserve(bytes.count)

