@@ -244,4 +244,34 @@ func withStore(
             #expect(visited == 2)
         }
     }
+
+    /// Events `forEachEvent` hands out one at a time, kept whole or just their data,
+    /// keep their own bytes, whatever the sizes of the events read after them.
+    @Test func eventsKeptFromForEachEventKeepTheirPayloads() async throws {
+        try await withStore { store, _ in
+            let sizes = [100, 3, 0, 2_000, 14, 15, 100, 1, 64_000, 7]
+            for (n, size) in sizes.enumerated() {
+                let data = Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ n) })
+                let metadata = n.isMultiple(of: 3) ? Data() : Data("m\(n)".utf8)
+                try await store.append([EventData(type: "E", data: data, metadata: metadata, isJSON: false)], to: "p-1")
+            }
+            let expected = try store.readAll()
+            var kept: [RecordedEvent] = []
+            var keptData: [Data] = []
+            var dataSeenInTurn: [Data] = []
+            try store.forEachEvent { event in
+                dataSeenInTurn.append(Data(event.data))  // a copy made while the event is current
+                if event.position.rawValue.isMultiple(of: 2) { kept.append(event) } else { keptData.append(event.data) }
+            }
+            #expect(dataSeenInTurn == expected.map(\.data))
+            #expect(kept == expected.filter { $0.position.rawValue.isMultiple(of: 2) })
+            #expect(keptData == expected.filter { !$0.position.rawValue.isMultiple(of: 2) }.map(\.data))
+            var letGo = 0
+            try store.forEachEvent { event in
+                #expect(event == expected[letGo])
+                letGo += 1
+            }
+            #expect(letGo == sizes.count)
+        }
+    }
 }
