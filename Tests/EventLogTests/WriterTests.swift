@@ -788,6 +788,44 @@ final class GatedFileSystem: FileSystem {
 /// (a delete with an expected version, a stream's start) runs between the writer's
 /// batches: an append waiting in its sync is published first, and the check sees it.
 @Suite(.timeLimit(.minutes(1))) struct RuleChangeOrderTests {
+    /// Runs `change` while an append of version 2 to `order-1` (version 1 before)
+    /// is held in its `fdatasync`, waits until the change has either returned or
+    /// queued work between the writer's batches, lets the append finish, and
+    /// returns the change's outcome once the append was acknowledged at version 2.
+    /// `otherStream`: the held call appends to it too (one multi-stream call).
+    private static func duringAHeldAppend<T: Sendable>(
+        options: StoreOptions = testOptions(), otherStream: StreamName? = nil,
+        _ change: @escaping @Sendable (FileEventStore) async throws -> T,
+        then check: (FileEventStore, Result<T, any Error>) async throws -> Void
+    ) async throws {
+        let folder = TemporaryDirectory()
+        defer { folder.remove() }
+        let fileSystem = GatedFileSystem()
+        let store = try FileEventStore.open(directory: folder.path, options: options, fileSystem: fileSystem)
+        let writer = try #require(store.writer)
+        try await store.append([event("E", 1)], to: "order-1")
+
+        fileSystem.armHold()
+        var parts = [StreamAppend(stream: "order-1", expectedVersion: .any, events: [event("E", 2)])]
+        if let otherStream { parts.append(StreamAppend(stream: otherStream, expectedVersion: .any, events: [event("E", 3)])) }
+        async let appended = store.append(parts)
+        try await fileSystem.waitUntilHeld()
+        let changeReturned = DoneFlag()
+        let changing = Task {
+            defer { changeReturned.set() }
+            return try await change(store)
+        }
+        // Queued behind the held batch (before the change, it returned on its own).
+        while writer.pendingBetweenBatchesCount == 0 && !changeReturned.isSet {
+            try Task.checkCancellation()
+            await Task.yield()
+        }
+        fileSystem.open()
+        #expect(try await appended[0].nextExpectedVersion == 2)
+        try await check(store, await changing.result)
+        try await store.close()
+    }
+
     /// The append is held in `fdatasync` while the delete expects the version before
     /// it. A check on the caller's thread passed (the append was not yet visible),
     /// the append was then acknowledged at version 2, and a hard delete hid it
@@ -796,38 +834,49 @@ final class GatedFileSystem: FileSystem {
     /// Now the delete waits for the batch and fails.
     @Test(arguments: [true, false])
     func aDeleteExpectingAVersionSeesAnAppendStillInItsSync(hard: Bool) async throws {
-        let folder = TemporaryDirectory()
-        defer { folder.remove() }
-        let fileSystem = GatedFileSystem()
-        let store = try FileEventStore.open(directory: folder.path, options: testOptions(), fileSystem: fileSystem)
-        let writer = try #require(store.writer)
-        try await store.append([event("E", 1)], to: "order-1")
-
-        fileSystem.armHold()
-        async let appended = store.append([event("E", 2)], to: "order-1")
-        try await fileSystem.waitUntilHeld()
-        let deletionReturned = DoneFlag()
-        let deletion = Task {
-            defer { deletionReturned.set() }
+        try await Self.duringAHeldAppend { store in
             try await store.deleteStream("order-1", expectedVersion: .exact(1), hard: hard)
+        } then: { store, outcome throws in
+            #expect {
+                try outcome.get()
+            } throws: { error in
+                guard case .wrongExpectedVersion(_, _, let actual) = error as? EventStoreError else { return false }
+                return actual == 2
+            }
+            #expect(try store.readStream("order-1").map(\.version) == [1, 2], "nothing deleted")
+            try await store.deleteStream("order-1", expectedVersion: .exact(2), hard: hard)
+            #expect(try store.readStream("order-1").isEmpty)
         }
-        // Queued behind the held batch (before the change, it returned on its own).
-        while writer.pendingBetweenBatchesCount == 0 && !deletionReturned.isSet {
-            try Task.checkCancellation()
-            await Task.yield()
+    }
+
+    /// A bulk delete looked the versions up on the caller's thread and changed the
+    /// rules there: an append held in its sync was missed, so a hard delete kept
+    /// version 1 as the stream's (its acknowledged version 2 hidden and then
+    /// forgotten), and a soft delete truncated before version 2, leaving the
+    /// acknowledged event visible after the delete that returned after it. Now the
+    /// rules change between the writer's batches, with the versions brought up to
+    /// date from the writer's cache of heads. `evictingHeads`: a cache of one head,
+    /// which the held two-stream call overflows, so the stream's head is evicted
+    /// before the delete runs and its version must be looked up again.
+    @Test(arguments: [(true, false), (false, false), (true, true), (false, true)])
+    func aBulkDeleteSeesAnAppendStillInItsSync(hard: Bool, evictingHeads: Bool) async throws {
+        var options = testOptions()
+        if evictingHeads { options.streamCacheCapacity = 1 }
+        try await Self.duringAHeldAppend(options: options, otherStream: evictingHeads ? "other-1" : nil) { store in
+            try await store.deleteStreams(["order-1"], hard: hard)
+        } then: { store, outcome throws in
+            #expect(try outcome.get() == 1)
+            #expect(try store.readStream("order-1").isEmpty, "the acknowledged version 2 is deleted too")
+            #expect(try store.version(of: "order-1") == 2)
+            if hard {
+                await #expect(throws: EventStoreError.streamDeleted(stream: "order-1")) {
+                    try await store.append([event("E", 4)], to: "order-1")
+                }
+            } else {
+                #expect(try await store.append([event("E", 4)], to: "order-1").nextExpectedVersion == 3)
+                #expect(try store.readStream("order-1").map(\.version) == [3])
+            }
         }
-        fileSystem.open()
-        #expect(try await appended.nextExpectedVersion == 2)
-        await #expect {
-            try await deletion.value
-        } throws: { error in
-            guard case .wrongExpectedVersion(_, _, let actual) = error as? EventStoreError else { return false }
-            return actual == 2
-        }
-        #expect(try store.readStream("order-1").map(\.version) == [1, 2], "nothing deleted")
-        try await store.deleteStream("order-1", expectedVersion: .exact(2), hard: hard)
-        #expect(try store.readStream("order-1").isEmpty)
-        try await store.close()
     }
 }
 

@@ -373,6 +373,19 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
+    /// Stream heads evicted from the writer's cache so far. Work between batches
+    /// that looked versions up earlier reads it to know whether the cache still
+    /// holds every stream appended to since (``cachedStreamVersion(_:)``).
+    let streamHeadEvictions = Atomic<Int>(0)
+
+    /// The stream's version as the writer's cache of heads has it, or nil if it is
+    /// not cached. Only for work run between batches (``runBetweenBatches(_:)``):
+    /// every call decided is published then, so a cached head is the stream's
+    /// published one. A stream appended to since `streamHeadEvictions` read some
+    /// count is in the cache while the count is unchanged: the append put it there
+    /// when it was decided, and only an eviction takes it out.
+    func cachedStreamVersion(_ stream: StreamName) -> UInt64? { heads.head(of: stream)?.version }
+
     /// Work queued for ``runBetweenBatches(_:)``: done, or failed with the writer.
     private struct BetweenBatches {
         let run: () -> Void
@@ -651,7 +664,8 @@ final class LogWriter: @unchecked Sendable {
         }
 
         for (index, range) in batchAccepted { batchOutcomes[index] = .success(batchPlans[range].map(\.result)) }
-        heads.trim()
+        let evicted = heads.trim()
+        if evicted > 0 { streamHeadEvictions.add(evicted, ordering: .releasing) }
         return batchOutcomes
     }
 

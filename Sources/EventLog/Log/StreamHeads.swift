@@ -47,13 +47,17 @@ struct StreamHeads {
         return index
     }
 
-    /// Evicts the least recently used heads down to 90% of the capacity. Called
-    /// between batches only, so a head that a batch changed stays until published.
-    mutating func trim() {
-        guard entries.count > capacity else { return }
+    /// Evicts the least recently used heads down to 90% of the capacity; returns how
+    /// many went. Called between batches only, so a head that a batch changed stays
+    /// until published.
+    @discardableResult
+    mutating func trim() -> Int {
+        guard entries.count > capacity else { return 0 }
         recent = nil
         let keep = capacity * 9 / 10
         let byAge = entries.sorted { $0.value.lastUse < $1.value.lastUse }
-        for (stream, _) in byAge.prefix(entries.count - keep) { entries[stream] = nil }
+        let evicted = entries.count - keep
+        for (stream, _) in byAge.prefix(evicted) { entries[stream] = nil }
+        return evicted
     }
 }

@@ -110,9 +110,9 @@ extension FileEventStore: EventStore {
     /// Runs `body` (a stream version check and the rule change it allows) on the
     /// writer thread between two batches (``LogWriter/runBetweenBatches(_:)``),
     /// translating I/O errors.
-    private func betweenWriterBatches(_ body: @escaping @Sendable () throws -> Void) async throws {
+    private func betweenWriterBatches<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         guard let writer else { throw EventStoreError.readOnly(path: directory) }
-        try await writer.runBetweenBatches { try translatingSystemErrors(body) }
+        return try await writer.runBetweenBatches { try translatingSystemErrors(body) }
     }
 
     /// Deletes every stream in `streams` (soft or hard, at whatever version each is),
@@ -126,21 +126,39 @@ extension FileEventStore: EventStore {
     ///   ``EventStoreError/io(operation:path:errno:message:)`` (nothing deleted if it
     ///   comes from the rules file; all deleted if from removing a snapshot).
     /// - Complexity: A version lookup per stream, one rewrite of the rules file
-    ///   (O(streams with rules)), and a look at each stream's snapshot file.
+    ///   (O(streams with rules)), and a look at each stream's snapshot file. Appends
+    ///   wait only for the rules file and a lookup per stream in the writer's cache.
     @discardableResult
     public func deleteStreams(_ streams: [StreamName], hard: Bool = false) async throws -> Int {
         try checkWritable()
-        return try translatingSystemErrors {
+        guard let writer else { throw EventStoreError.readOnly(path: directory) }
+        // The versions are looked up here, off the writer thread (an index lookup
+        // each), and brought up to date between the writer's batches from its cache
+        // of stream heads: an append still in its sync now is published by then,
+        // and its stream is in that cache unless a head was evicted since, which the
+        // count of evictions tells (those streams are then looked up again). So a
+        // delete never misses an append acknowledged before it takes effect, and the
+        // appends wait for dictionary lookups, not index reads.
+        let evictionsBefore = writer.streamHeadEvictions.load(ordering: .acquiring)
+        let lookedUp = try translatingSystemErrors {
             var versions: [StreamName: UInt64] = [:]
             for stream in streams where versions[stream] == nil && shared.rules.rule(for: stream)?.isHardDeleted != true {
                 versions[stream] = try reader.streamVersion(stream)
             }
+            return versions
+        }
+        let deleted = try await betweenWriterBatches { [self] () throws -> Int in
+            let cacheHoldsEveryAppended = writer.streamHeadEvictions.load(ordering: .acquiring) == evictionsBefore
             var deleted = 0
             try shared.rules.updateAll(directory: directory, fileSystem: configuration.fileSystem) { rules in
                 deleted = 0
-                for (stream, current) in versions {
+                for (stream, version) in lookedUp {
                     var rule = rules[stream] ?? StreamRule()
                     if rule.isHardDeleted { continue }
+                    let current =
+                        if let cached = writer.cachedStreamVersion(stream) { max(version, cached) }
+                        else if cacheHoldsEveryAppended { version }
+                        else { try reader.streamVersion(stream) }
                     if hard {
                         rule.isHardDeleted = true
                         rule.versionFloor = current
@@ -151,9 +169,10 @@ extension FileEventStore: EventStore {
                     deleted += 1
                 }
             }
-            try removeSnapshots(of: Array(versions.keys))
             return deleted
         }
+        try translatingSystemErrors { try removeSnapshots(of: Array(lookedUp.keys)) }
+        return deleted
     }
 
     /// Removes the snapshots of deleted streams (they describe events that are gone),
