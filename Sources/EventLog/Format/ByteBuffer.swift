@@ -2,7 +2,7 @@
 // append allocates nothing once the buffer has reached its working size.
 // Little-endian stores and loads live here too: every codec shares them.
 
-/// A reusable, growable buffer of bytes with little-endian writers.
+/// A reusable, growable buffer of bytes.
 struct ByteBuffer: ~Copyable {
     private(set) var pointer: UnsafeMutableRawPointer
     private(set) var capacity: Int
@@ -40,14 +40,6 @@ struct ByteBuffer: ~Copyable {
         capacity = newCapacity
     }
 
-    /// Appends `size` zero bytes and returns their offset, for fields written later.
-    mutating func appendZeros(_ size: Int) -> Int {
-        reserve(size)
-        (pointer + count).initializeMemory(as: UInt8.self, repeating: 0, count: size)
-        defer { count += size }
-        return count
-    }
-
     /// Appends `size` bytes written by `fill`, which must write every one of them
     /// (the memory is not zeroed first).
     mutating func append(count size: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
@@ -61,19 +53,6 @@ struct ByteBuffer: ~Copyable {
         reserve(bytes.count)
         (pointer + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
         count += bytes.count
-    }
-
-    /// Stores `value` little-endian at `offset` (which must already be written).
-    func store<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-        precondition(offset + MemoryLayout<T>.size <= count, "store past the written bytes")
-        pointer.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
-    }
-
-    /// Stores `bytes` at `offset` (which must already be written).
-    func store(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
-        precondition(offset >= 0 && offset + bytes.count <= count, "store past the written bytes")
-        guard let source = bytes.baseAddress else { return }
-        (pointer + offset).copyMemory(from: source, byteCount: bytes.count)
     }
 
     /// The written bytes.
