@@ -124,7 +124,9 @@ extension FileEventStore: EventStore {
     /// - Throws: ``EventStoreError/closed``; ``EventStoreError/readOnly(path:)``;
     ///   ``EventStoreError/corrupted(file:offset:reason:)`` from looking up a version;
     ///   ``EventStoreError/io(operation:path:errno:message:)`` (nothing deleted if it
-    ///   comes from the rules file; all deleted if from removing a snapshot).
+    ///   comes from the rules file; all deleted if from removing a snapshot);
+    ///   ``EventStoreError/writerFailed(reason:)`` if the writer has stopped (nothing
+    ///   deleted: the rules change on its thread).
     /// - Complexity: A version lookup per stream, one rewrite of the rules file
     ///   (O(streams with rules)), and a look at each stream's snapshot file. Appends
     ///   wait only for the rules file and a lookup per stream in the writer's cache.
